@@ -4,9 +4,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.requirements-$(shell sha256sum requirements-dev.txt | cut -c1-16)
+PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv
+.PHONY: help venv prereqs test lint sanity unit integration package emulator clean
+
 help: ## list the targets
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
@@ -19,3 +21,30 @@ $(VENV_STAMP): requirements-dev.txt
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	@touch $@
+
+prereqs: venv ## check what the suites need and say how to get what is missing
+	@scripts/check-prereqs.sh
+
+test: prereqs ## run every suite (SUITES=a,b or SKIP=a,b to select); ends with pytest's summary
+	@pytest -p no:cacheprovider -x -s -q -o console_output_style=classic tests/suites
+
+lint: venv ## yamllint + ansible-lint + argument specs
+	@$(MAKE) --no-print-directory test SUITES=yamllint,ansible-lint,argument-specs
+
+sanity: venv ## ansible-test sanity (all tests, offline)
+	scripts/ansible-test.sh sanity --requirements
+
+unit: venv ## unit tests of modules and module_utils
+	pytest -q -n 2 tests/unit
+
+integration: venv ## ansible-test integration targets against the emulator
+	scripts/run-integration.sh
+
+package: venv ## build the tarball and ansible-doc everything from an install of it
+	scripts/check-package.sh
+
+emulator: venv ## run the AWS emulator in the foreground on 127.0.0.1:$(PORT)
+	python -m sandbox.emulator --port $(PORT)
+
+clean: ## remove build and test output (keeps .venv and .cache)
+	rm -rf .tmp tests/output *.tar.gz

@@ -1,0 +1,38 @@
+"""The suites `make test` runs, in order. Each is one command run from the
+repository root; its output goes to .tmp/logs/<name>.log and its tail is shown
+when it fails. `make test SUITES=a,b` runs a subset; `make test SKIP=a,b`
+leaves some out (both are for developers: CI runs everything)."""
+
+import os
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# (name, command, what it proves)
+SUITES = [
+    ("yamllint", "yamllint --strict .", "YAML style of every file"),
+    ("ansible-lint", "ansible-lint", "production profile, offline"),
+    ("argument-specs", "python scripts/check-argument-specs.py",
+     "role variables prefixed, specs and defaults in step"),
+    ("sanity", "scripts/ansible-test.sh sanity --requirements",
+     "ansible-test sanity, every test"),
+    ("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic"),
+    ("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests",
+     "the local AWS emulator"),
+    ("integration", "scripts/run-integration.sh", "modules and roles against the emulator"),
+    ("integration-throttled", "scripts/run-integration.sh --throttle 0.2",
+     "the same with 20% ThrottlingException on ECS and SSM"),
+    ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
+    ("molecule-default", "molecule test -s default", "ecs_anywhere_host on two edge containers"),
+    ("e2e", "pytest -q -p no:cacheprovider tests/e2e", "site.yml, decommission, teardown on the sandbox"),
+    ("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role"),
+]
+
+
+def selected():
+    only = [s for s in os.environ.get("SUITES", "").split(",") if s]
+    skip = [s for s in os.environ.get("SKIP", "").split(",") if s]
+    unknown = [s for s in only + skip if s not in {n for n, _, _ in SUITES}]
+    if unknown:
+        raise SystemExit("unknown suite(s): %s; known: %s" % (
+            ", ".join(unknown), ", ".join(n for n, _, _ in SUITES)))
+    return [s for s in SUITES if (not only or s[0] in only) and s[0] not in skip]
