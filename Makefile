@@ -7,7 +7,7 @@ VENV_STAMP := $(VENV)/.requirements-$(shell sha256sum requirements-dev.txt | cut
 PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv prereqs test lint sanity unit integration package emulator clean
+.PHONY: help venv prereqs test lint sanity unit integration package emulator images agents demo demo-down bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,22 @@ package: venv ## build the tarball and ansible-doc everything from an install of
 
 emulator: venv ## run the AWS emulator in the foreground on 127.0.0.1:$(PORT)
 	python -m sandbox.emulator --port $(PORT)
+
+images: venv ## build the edge host and nginx images locally (cached on their inputs)
+	scripts/ensure-docker.sh
+	sandbox/images/build.sh
+
+agents: ## build the signed stand-in agent packages into .cache/mirror (cached)
+	sandbox/agents/build.sh
+
+demo: venv ## the quick start locally: emulator, two edge containers, site.yml, results
+	sandbox/demo.sh
+
+demo-down: ## remove everything `make demo` made
+	sandbox/sandbox.sh down
+
+bench: venv ## measure site.yml with 1 and 4 edge hosts, the no-op re-run and a decommission
+	python tests/bench/bench.py
 
 clean: ## remove build and test output (keeps .venv and .cache)
 	rm -rf .tmp tests/output *.tar.gz
