@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the edgeops.ecs_anywhere project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared plumbing for the edgeops.ecs_anywhere modules.
+
+Nothing here knows an AWS API: clients with retries, batching, pagination,
+a generic waiter and the one exception type module_utils raise for failures
+that a user must act on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# ECS throttles with "ThrottlingException", which AWSRetry does not retry on its
+# own (it knows "Throttling"). Every client of this collection retries both.
+RETRY_ERROR_CODES = ["ThrottlingException"]
+RETRY_DECORATOR = AWSRetry.jittered_backoff(
+    retries=10, delay=1, backoff=2.0, max_delay=30, catch_extra_error_codes=RETRY_ERROR_CODES
+)
+
+# Waiter pacing: first poll after WAIT_DELAY_MIN seconds, doubling up to WAIT_DELAY_MAX.
+WAIT_DELAY_MIN = 1.0
+WAIT_DELAY_MAX = 10.0
+
+
+class EcsAnywhereError(Exception):
+    """A failure the user must act on. ``msg`` says what happened and what to do;
+    ``details`` is returned as extra keys of the failed result."""
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class WaitTimeout(Exception):
+    """Raised by :func:`wait_for` with the last value the check returned."""
+
+    def __init__(self, timeout, last):
+        super().__init__(f"timed out after {timeout} seconds")
+        self.timeout = timeout
+        self.last = last
+
+
+def aws_client(module, service):
+    """A boto3 client for ``service`` whose calls retry throttling when made with ``aws_retry=True``."""
+    return module.client(service, retry_decorator=RETRY_DECORATOR)
+
+
+def chunks(items, size):
+    """Split ``items`` into lists of at most ``size`` elements, keeping order."""
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def paginate(call, result_key, token_in="nextToken", token_out="nextToken", **kwargs):
+    """Call ``call(aws_retry=True, **kwargs)`` page after page and concatenate ``result_key``.
+
+    Each page is retried on its own, so a throttled page does not restart the listing.
+    """
+    items = []
+    kwargs = dict(kwargs)
+    while True:
+        response = call(aws_retry=True, **kwargs)
+        items.extend(response.get(result_key) or [])
+        token = response.get(token_out)
+        if not token:
+            return items
+        kwargs[token_in] = token
+
+
+def wait_for(check, timeout, sleep=time.sleep, clock=time.monotonic,
+             delay_min=None, delay_max=None):
+    """Poll ``check()`` until it returns ``(True, value)``; return ``value``.
+
+    ``check`` is called at least once, even with ``timeout`` 0. Raises :class:`WaitTimeout`
+    carrying the last value when ``timeout`` seconds pass first.
+    """
+    delay = WAIT_DELAY_MIN if delay_min is None else delay_min
+    delay_max = WAIT_DELAY_MAX if delay_max is None else delay_max
+    deadline = clock() + timeout
+    while True:
+        done, value = check()
+        if done:
+            return value
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise WaitTimeout(timeout, value)
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, delay_max)
+
+
+_DURATION_RE = re.compile(r"(\d+)\s*([smhdw]?)")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value):
+    """Seconds in a duration such as ``90``, ``30m``, ``1h``, ``1d12h`` or ``2w``.
+
+    Raises ValueError for anything else.
+    """
+    text = str(value).strip().lower()
+    if not text:
+        raise ValueError("empty duration")
+    position = 0
+    seconds = 0
+    for match in _DURATION_RE.finditer(text):
+        if match.start() != position:
+            break
+        seconds += int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+        while position < len(text) and text[position] == " ":
+            position += 1
+    if position != len(text):
+        raise ValueError(f"{value!r} is not a duration such as 30m, 12h, 7d or 1d12h")
+    return seconds
+
+
+def short_list(items, limit=10):
+    """``a, b, c (and N more)`` for fail messages about many resources."""
+    items = [str(i) for i in items]
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" (and {len(items) - limit} more)"
