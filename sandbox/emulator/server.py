@@ -1,0 +1,455 @@
+"""WSGI front of the emulator: operator API, SSM/ECS extension, then moto.
+
+Requests flow:
+  /_emulator/...                          -> operator API (this module)
+  X-Amz-Target AmazonEC2ContainerService* -> EcsBackend (ecs.py)
+  X-Amz-Target AmazonSSM.<op we own>      -> SsmBackend (ssm.py)
+  sts GetCallerIdentity as a mi- instance -> answered here
+  everything else (IAM, STS, Logs, rest of SSM) -> moto's DomainDispatcherApplication
+"""
+from __future__ import annotations
+
+import io
+import ipaddress
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+from typing import Any, Iterable
+
+from . import ACCOUNT_ID, MOTO_VERSION  # noqa: F401  (sets MOTO_IAM_LOAD_MANAGED_POLICIES first)
+from .core import AwsError, Clock, Counts, Faults, Ids
+from .ecs import NOT_HANDLED as ECS_NOT_HANDLED, EcsBackend
+from .ssm import NOT_HANDLED as SSM_NOT_HANDLED, Instance, SsmBackend
+
+import moto  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+LOG = logging.getLogger("sandbox.emulator")
+
+TARGET_SERVICES = {
+    "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AmazonSSM": "ssm",
+    "Logs_20140328": "logs",
+}
+SERVER_ERROR_TYPES = {"ecs": "ServerException", "ssm": "InternalServerError"}
+#: ECS operations we leave to moto (account-level settings, harmless there)
+ECS_TO_MOTO = {"ListAccountSettings", "PutAccountSetting", "PutAccountSettingDefault", "DeleteAccountSetting"}
+
+
+class Ctx:
+    def __init__(self, region: str, caller: Instance | None, headers: dict[str, str], base_url: str) -> None:
+        self.region = region
+        self.caller = caller
+        self.headers = headers
+        self.base_url = base_url
+
+
+def _json_response(start_response, status: int, payload: Any, extra: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body))),
+               ("x-amzn-RequestId", str(uuid.uuid4()))]
+    headers.extend(extra)
+    start_response(f"{status} {reasons.get(status, 'Error')}", headers)
+    return [body]
+
+
+def _xml_response(start_response, status: int, body: str) -> list[bytes]:
+    data = body.encode()
+    start_response(f"{status} {'OK' if status == 200 else 'Error'}",
+                   [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _xml_error(code: str, message: str, sender: bool = True) -> str:
+    return (f"<ErrorResponse><Error><Type>{'Sender' if sender else 'Receiver'}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+
+
+class EmulatorApp:
+    """The WSGI application (usable without a server for in-process tests)."""
+
+    def __init__(self, seed: int | None = None, faults: Any = None) -> None:
+        self.seed = seed
+        self.clock = Clock()
+        self.ids = Ids(seed)
+        self.counts = Counts()
+        self.faults = Faults(seed)
+        if faults:
+            self.faults.set(faults)
+        self.lock = threading.RLock()
+        self.ssm = SsmBackend(self.clock, self.ids, self._role_trust)
+        self.ecs = EcsBackend(self.clock, self.ids)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.virtual_seq: dict[str, int] = {}
+
+    # ------------------------------------------------------------ moto hooks
+    @staticmethod
+    def iam_backend():
+        from moto.iam.models import iam_backends
+        return iam_backends[ACCOUNT_ID]["aws"]
+
+    def _role_trust(self, name: str) -> str | None:
+        from moto.iam.exceptions import NotFoundException
+        try:
+            role = self.iam_backend().get_role(name)
+        except NotFoundException:
+            return None
+        doc = role.assume_role_policy_document
+        if not isinstance(doc, str):
+            doc = json.dumps(doc)
+        return urllib.parse.unquote(doc)
+
+    def warm(self) -> None:
+        """Load moto's IAM backend (AWS managed policies) before serving."""
+        backend = self.iam_backend()
+        backend.get_policy(f"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+
+    def reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+        with self.lock:
+            moto_api_backend.reset()
+            self.ssm.reset()
+            self.ecs.reset()
+            self.clock.reset()
+            self.ids.reset()
+            self.virtual_seq.clear()
+
+    # ------------------------------------------------------------ WSGI
+    def __call__(self, environ: dict[str, Any], start_response) -> Iterable[bytes]:
+        try:
+            return self._handle(environ, start_response)
+        except Exception:  # the emulator must answer, never drop the connection
+            LOG.error("emulator failure:\n%s", traceback.format_exc())
+            return _json_response(start_response, 500, {"__type": "InternalFailure", "message": traceback.format_exc(limit=3)})
+
+    def _handle(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/") or path == "/_emulator":
+            return self._operator(environ, start_response, path[len("/_emulator/"):].strip("/"))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        access_key, region, signing_service = None, "us-east-1", None
+        if "Credential=" in auth:
+            try:
+                scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
+                access_key, _, region, signing_service, _ = scope.split("/")
+            except ValueError:
+                pass
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        protocol = "json" if target else "query"
+        if target:
+            prefix, _, op = target.partition(".")
+            service = TARGET_SERVICES.get(prefix, (signing_service or prefix).lower())
+        else:
+            op = ""
+            ctype = environ.get("CONTENT_TYPE", "")
+            if ctype.startswith("application/x-www-form-urlencoded") and body:
+                op = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+            if not op:
+                query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+                op = query.get("Action", [""])[0]
+            if not op:
+                protocol = "rest"
+                op = environ.get("REQUEST_METHOD", "GET")
+            service = (signing_service or "unknown").lower()
+        self.counts.inc(f"{service}.{op}")
+
+        latency, fault, status = self.faults.decide(service, op)
+        if latency:
+            time.sleep(latency)
+        if fault:
+            return self._fault(start_response, protocol, service, fault, status)
+
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        caller = self.ssm.caller_instance(access_key)
+        if caller is False:
+            if protocol == "json":
+                return _json_response(start_response, 400, {"__type": "UnrecognizedClientException",
+                                                              "message": "The security token included in the request is invalid."})
+            return _xml_response(start_response, 403, _xml_error("InvalidClientTokenId", "The security token included in the request is invalid."))
+        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+        ctx = Ctx(region, caller, headers, f"http://{host}")
+
+        if service == "ecs" and protocol == "json" and op not in ECS_TO_MOTO:
+            return self._backend_call(start_response, self.ecs, ECS_NOT_HANDLED, op, body, ctx, "message",
+                                      unknown_ok=False)
+        if service == "ssm" and protocol == "json":
+            result = self._backend_call(start_response, self.ssm, SSM_NOT_HANDLED, op, body, ctx, "Message",
+                                        unknown_ok=True)
+            if result is not None:
+                return result
+        if service == "sts" and op == "GetCallerIdentity" and isinstance(caller, Instance):
+            arn = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{caller.iam_role.rsplit('/', 1)[-1]}/{caller.id}"
+            return _xml_response(start_response, 200, (
+                '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+                f"<Arn>{arn}</Arn><UserId>AROAEMULATOR:{caller.id}</UserId><Account>{ACCOUNT_ID}</Account>"
+                f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+                "</GetCallerIdentityResponse>"))
+        return self.moto(environ, start_response)
+
+    def _backend_call(self, start_response, backend, not_handled, op, body, ctx, msg_key, unknown_ok):
+        try:
+            params = json.loads(body.decode("utf-8")) if body else {}
+            if not isinstance(params, dict):
+                raise ValueError("body must be a JSON object")
+        except ValueError:
+            return _json_response(start_response, 400, {"__type": "SerializationException", msg_key: "Malformed JSON body."})
+        try:
+            with self.lock:
+                result = backend.handle(op, params, ctx)
+        except AwsError as exc:
+            return _json_response(start_response, exc.status, {"__type": exc.code, msg_key: exc.message})
+        if result is not_handled:
+            if unknown_ok:
+                return None
+            return _json_response(start_response, 400, {"__type": "InvalidAction",
+                                                          msg_key: f"The emulator does not implement ECS {op}."})
+        return _json_response(start_response, 200, result)
+
+    def _fault(self, start_response, protocol, service, fault, status):
+        if fault == "throttle":
+            if protocol == "json":
+                return _json_response(start_response, 400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            return _xml_response(start_response, 400, _xml_error("Throttling", "Rate exceeded"))
+        code = SERVER_ERROR_TYPES.get(service, "InternalFailure")
+        if protocol == "json":
+            return _json_response(start_response, status, {"__type": code, "message": "Injected server error"})
+        return _xml_response(start_response, status, _xml_error("InternalFailure", "Injected server error", sender=False))
+
+    # ------------------------------------------------------------ operator API
+    def _operator(self, environ, start_response, path):
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except ValueError:
+            return _json_response(start_response, 400, {"error": "body must be JSON"})
+        try:
+            status, payload = self._operator_call(method, path, body)
+        except (ValueError, TypeError) as exc:
+            status, payload = 400, {"error": str(exc)}
+        except AwsError as exc:
+            status, payload = 400, {"error": exc.message, "code": exc.code}
+        return _json_response(start_response, status, payload)
+
+    def _operator_call(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if path == "health" and method == "GET":
+            return 200, {"status": "ok", "moto": moto.__version__}
+        if path == "reset" and method == "POST":
+            self.reset()
+            return 200, {"reset": True}
+        if path == "state" and method == "GET":
+            with self.lock:
+                return 200, {"clock": self._clock(), "ssm": self.ssm.dump(), "ecs": self.ecs.dump(),
+                             "counts": self.counts.snapshot(), "faults": self.faults.describe()}
+        if path == "counts" and method == "GET":
+            return 200, self.counts.snapshot()
+        if path == "counts/reset" and method == "POST":
+            self.counts.reset()
+            return 200, {}
+        if path == "faults":
+            if method == "GET":
+                return 200, self.faults.describe()
+            if method == "POST":
+                self.faults.set(body)
+                return 200, self.faults.describe()
+            if method == "DELETE":
+                self.faults.clear()
+                return 200, self.faults.describe()
+        if path == "clock":
+            if method == "POST":
+                if not isinstance(body, dict) or not isinstance(body.get("advance_seconds"), (int, float)):
+                    raise ValueError("body must be {\"advance_seconds\": N}")
+                with self.lock:
+                    self.clock.advance(body["advance_seconds"])
+                    for region in list(self.ecs.services):
+                        self.ecs.reconcile(region)
+            if method in ("GET", "POST"):
+                return 200, self._clock()
+        if path == "virtual-instances" and method == "POST":
+            return 200, self._virtual_instances(body)
+        if path == "virtual-instances/connection" and method == "POST":
+            return 200, self._virtual_connection(body)
+        return 404, {"error": f"no operator endpoint {method} /_emulator/{path}"}
+
+    def _clock(self) -> dict[str, Any]:
+        return {"now": self.clock.now(), "iso": self.clock.iso(), "offset_seconds": self.clock.offset}
+
+    def _virtual_instances(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        region = body.get("region", "us-east-1")
+        count = body.get("count", 1)
+        if not isinstance(count, int) or not 1 <= count <= 5000:
+            raise ValueError("count must be an integer within 1..5000")
+        prefix = str(body.get("hostname_prefix", "edge-"))
+        cpu, memory = int(body.get("cpu", 2048)), int(body.get("memory", 3800))
+        auto_run = bool(body.get("auto_run", True))
+        with self.lock:
+            cluster = self.ecs._cluster(region, body.get("cluster", "default"))
+            activation = None
+            if body.get("activation_id"):
+                activation = self.ssm._get_activation(region, body["activation_id"])
+                if activation.count + count > activation.limit:
+                    raise ValueError("the activation's registration limit would be exceeded")
+            out = []
+            for _ in range(count):
+                n = self.virtual_seq.get(prefix, 0) + 1
+                self.virtual_seq[prefix] = n
+                name = f"{prefix}{n}"
+                inst = self.ssm.register_instance(region, activation, virtual=True, name=name,
+                                                  iam_role=body.get("iam_role", "ecsAnywhereRole"))
+                inst.info.update({"AgentVersion": "3.3.0.0", "PlatformType": "Linux", "PlatformName": "Debian GNU/Linux",
+                                  "PlatformVersion": "12", "ComputerName": name,
+                                  "IPAddress": f"192.0.2.{(n % 250) + 1}"})
+                resources = [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
+                             {"name": "MEMORY", "type": "INTEGER", "integerValue": memory},
+                             {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ["22", "2375", "2376", "51678", "51679"]},
+                             {"name": "PORTS_UDP", "type": "STRINGSET", "stringSetValue": []}]
+                attributes = [{"name": n_} for n_ in (
+                    "ecs.capability.external", "com.amazonaws.ecs.capability.docker-remote-api.1.17",
+                    "com.amazonaws.ecs.capability.docker-remote-api.1.18", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
+                    "ecs.capability.execution-role-awslogs", "com.amazonaws.ecs.capability.logging-driver.awslogs",
+                    "ecs.capability.task-cpu-mem-limit")] + [
+                    {"name": "ecs.os-type", "value": "linux"}, {"name": "ecs.os-family", "value": "LINUX"},
+                    {"name": "ecs.cpu-architecture", "value": "x86_64"}]
+                ci = self.ecs.register_instance(region, cluster, inst.id, resources=resources,
+                                                version_info={"agentVersion": "1.80.0", "agentHash": "virtual",
+                                                              "dockerVersion": "DockerVersion: 20.10.24"},
+                                                attributes=attributes, tags=body.get("tags"), virtual=True,
+                                                auto_run=auto_run)
+                out.append({"instance_id": inst.id, "container_instance_arn": ci.arn, "computer_name": name})
+            self.ecs.reconcile(region)
+        return {"instances": out, "instance_ids": [o["instance_id"] for o in out],
+                "container_instance_arns": [o["container_instance_arn"] for o in out]}
+
+    def _virtual_connection(self, body: dict[str, Any]) -> dict[str, Any]:
+        ids = body.get("instance_ids") or []
+        connected = bool(body.get("connected", True))
+        changed = []
+        with self.lock:
+            for mi in ids:
+                inst = self.ssm.instances.get(mi)
+                if inst is None or not inst.virtual:
+                    raise ValueError(f"{mi} is not a virtual instance")
+                inst.connected = connected
+                for region_cis in self.ecs.instances.values():
+                    for ci in region_cis.values():
+                        if ci.ec2_id == mi:
+                            ci.virtual_connected = connected
+                changed.append(mi)
+            for region in list(self.ecs.instances):
+                self.ecs.reconcile(region)
+        return {"instance_ids": changed, "connected": connected}
+
+
+class _Handler(MotoRequestHandler):
+    quiet = True
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        if not self.quiet:
+            super().log_request(code, size)
+
+
+def _check_bind(host: str) -> None:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise ValueError(f"bind address must be an IP address, got {host!r}") from None
+        return
+    if ip.is_unspecified:
+        raise ValueError("refusing to bind to all interfaces; use 127.0.0.1 or the project's docker gateway")
+    if not (ip.is_loopback or ip.is_private):
+        raise ValueError(f"refusing to bind to non-local address {host}")
+
+
+class EmulatorServer:
+    """Threaded emulator server, for the CLI and for pytest fixtures.
+
+    >>> srv = EmulatorServer(port=0).start(); srv.url; srv.stop()
+    """
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", extra_hosts: Iterable[str] = (),
+                 seed: int | None = None, faults: Any = None, verbose: bool = False) -> None:
+        for h in (host, *extra_hosts):
+            _check_bind(h)
+        self.host = host
+        self.port = port
+        self.extra_hosts = tuple(extra_hosts)
+        self.app = EmulatorApp(seed=seed, faults=faults)
+        self.verbose = verbose
+        self._servers: list[Any] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://{h}:{self.port}" for h in (self.host, *self.extra_hosts)]
+
+    def start(self) -> "EmulatorServer":
+        self.app.warm()
+        handler = type("Handler", (_Handler,), {"quiet": not self.verbose})
+        first = make_server(self.host, self.port, self.app, threaded=True, request_handler=handler)
+        self.port = first.server_port
+        servers = [first]
+        try:
+            for h in self.extra_hosts:
+                servers.append(make_server(h, self.port, self.app, threaded=True, request_handler=handler))
+        except OSError:
+            for s in servers:
+                s.server_close()
+            raise
+        for s in servers:
+            s.daemon_threads = True
+            t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+                                 name=f"emulator-{s.server_address[0]}")
+            t.start()
+            self._servers.append(s)
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        for s in self._servers:
+            s.shutdown()
+            s.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._servers, self._threads = [], []
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def check_moto_version() -> None:
+    if moto.__version__ != MOTO_VERSION:
+        print(f"WARNING: sandbox.emulator was written against moto=={MOTO_VERSION}, found {moto.__version__}; "
+              "run sandbox/emulator/tests/test_canary.py", file=sys.stderr)
