@@ -311,3 +311,17 @@ def test_collection_metadata_is_found_by_ansible_builder_introspection(tmp_path,
     assert "boto3>=1.34.0  # from collection edgeops.ecs_anywhere" in pip_lines
     assert "botocore>=1.34.0  # from collection edgeops.ecs_anywhere" in pip_lines
     assert any(line.startswith("gnupg") for line in bindep_out.read_text().splitlines())
+
+
+def test_decommission_placeholder_limit_stops_before_any_task(tmp_path):
+    """The job template's default limit matches no host: a launch that keeps it fails at once."""
+    proc, records = dry_run(tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    limit = _by_name(records, "job_template")[TEMPLATES["decommission"]]["params"]["limit"]
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "playbooks/decommission.yml", "-i", "inventories/example",
+         "--limit", limit],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode != 0
+    assert "no hosts to target" in proc.stdout + proc.stderr
+    assert "TASK [" not in proc.stdout

@@ -7,10 +7,13 @@ not sent to a controller: their final arguments (templated by Ansible, with
 module_defaults merged and omitted values dropped, exactly what the module
 would receive) are validated against the real module's argument spec
 (awx_argspec.validate), survey specs and workflow nodes are checked with AWX's
-rules, and references between objects (project, inventory, credentials,
-execution environment, job templates, playbooks in the project) are resolved
-against what earlier tasks of the same run created. Each call is appended to
-the JSON-lines file named by AWX_ARGSPEC_RECORD (no_log options masked).
+rules, and, when AWX_ARGSPEC_RECORD names a JSON-lines file, each call is
+appended to it (no_log options masked) and references between objects
+(project, inventory, credentials, execution environment, job templates) are
+resolved against what earlier tasks of the same run created (plus
+AWX_ARGSPEC_EXISTING, JSON {"credential": ["name", ...]}); with
+AWX_ARGSPEC_PROJECT_DIR the playbooks and inventory source path must exist in
+that project directory.
 Every other module runs normally.
 """
 
@@ -81,26 +84,28 @@ class ActionModule(NormalActionModule):
             created.setdefault(kind, set()).update(names)
 
         if not errors:
-            for option, kind in REFERENCES.get(name, {}).items():
-                values = validated.get(option)
-                for value in values if isinstance(values, list) else [values]:
-                    if value and value not in created.get(kind, set()):
-                        errors.append(f"{option}: {kind} {value!r} is neither created earlier in this run nor listed as existing")
             if validated.get("survey_spec") is not None:
                 errors.extend(awx_argspec.survey_errors(validated["survey_spec"]))
                 if not validated.get("survey_enabled"):
                     errors.append("survey_spec given but survey_enabled is not true")
             if name == "workflow_job_template":
-                nodes = validated.get("workflow_nodes") or []
-                errors.extend(awx_argspec.workflow_node_errors(nodes))
-                for node in nodes:
-                    ujt = node.get("unified_job_template", {})
-                    if ujt.get("name") not in created.get(ujt.get("type"), set()):
-                        errors.append(f"workflow node {node.get('identifier')}: {ujt.get('type')} {ujt.get('name')!r} not created earlier")
-            if project_dir and name == "job_template" and validated.get("playbook"):
+                errors.extend(awx_argspec.workflow_node_errors(validated.get("workflow_nodes") or []))
+        # References are resolved only when the run is recorded (earlier calls known).
+        if not errors and record_path:
+            for option, kind in REFERENCES.get(name, {}).items():
+                values = validated.get(option)
+                for value in values if isinstance(values, list) else [values]:
+                    if value and value not in created.get(kind, set()):
+                        errors.append(f"{option}: {kind} {value!r} is neither created earlier in this run nor listed as existing")
+            for node in validated.get("workflow_nodes") or []:
+                ujt = node.get("unified_job_template", {})
+                if ujt.get("name") not in created.get(ujt.get("type"), set()):
+                    errors.append(f"workflow node {node.get('identifier')}: {ujt.get('type')} {ujt.get('name')!r} not created earlier")
+        if not errors and project_dir:
+            if name == "job_template" and validated.get("playbook"):
                 if not os.path.isfile(os.path.join(project_dir, validated["playbook"])):
                     errors.append(f"playbook {validated['playbook']!r} does not exist in the project")
-            if project_dir and name == "inventory_source" and validated.get("source_path"):
+            if name == "inventory_source" and validated.get("source_path"):
                 if not os.path.exists(os.path.join(project_dir, validated["source_path"])):
                     errors.append(f"source_path {validated['source_path']!r} does not exist in the project")
 
