@@ -74,13 +74,14 @@ def paginate(call, result_key, token_in="nextToken", token_out="nextToken", **kw
         kwargs[token_in] = token
 
 
-def wait_for(check, timeout, sleep=time.sleep, clock=time.monotonic,
-             delay_min=None, delay_max=None):
+def wait_for(check, timeout, sleep=None, clock=None, delay_min=None, delay_max=None):
     """Poll ``check()`` until it returns ``(True, value)``; return ``value``.
 
     ``check`` is called at least once, even with ``timeout`` 0. Raises :class:`WaitTimeout`
     carrying the last value when ``timeout`` seconds pass first.
     """
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
     delay = WAIT_DELAY_MIN if delay_min is None else delay_min
     delay_max = WAIT_DELAY_MAX if delay_max is None else delay_max
     deadline = clock() + timeout

@@ -51,7 +51,7 @@ def require_cluster(client, cluster, region=None):
     if found is None:
         where = f" in region {region}" if region else ""
         raise EcsAnywhereError(
-            f"ECS cluster '{cluster}' does not exist{where} (or is INACTIVE). "
+            f"ECS cluster '{cluster}' does not exist{where} (ClusterNotFound, or INACTIVE). "
             "Check the cluster and region options, or create the cluster first "
             "(role edgeops.ecs_anywhere.aws_cluster). Nothing was changed."
         )
@@ -389,19 +389,22 @@ def service_steady(service):
     desired = service.get("desiredCount", 0)
     running = service.get("runningCount", 0)
     pending = service.get("pendingCount", 0)
+    problems = []
     if len(deployments) > 1:
-        return False, f"{len(deployments)} deployments in progress"
-    if deployments:
+        problems.append(f"{len(deployments)} deployments in progress")
+    elif deployments:
         primary = deployments[0]
         rollout = primary.get("rolloutState")
         if rollout == "FAILED":
-            return False, "rollout FAILED: " + (primary.get("rolloutStateReason") or "")
-        if rollout not in (None, "COMPLETED"):
-            return False, f"rollout {rollout}"
+            problems.append("rollout FAILED: " + (primary.get("rolloutStateReason") or ""))
+        elif rollout not in (None, "COMPLETED"):
+            problems.append(f"rollout {rollout}")
         running = primary.get("runningCount", running)
         pending = primary.get("pendingCount", pending)
     if running != desired or pending:
-        return False, f"{running}/{desired} tasks running, {pending} pending"
+        problems.insert(0, f"{running}/{desired} tasks running, {pending} pending")
+    if problems:
+        return False, "; ".join(problems)
     return True, "steady"
 
 
