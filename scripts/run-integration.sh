@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Run the collection's ansible-test integration targets against the local AWS
+# emulator (sandbox/emulator).
+#
+# Usage: scripts/run-integration.sh [--throttle RATE] [--faults JSON] [--keep] [target ...]
+#   --throttle 0.2   the emulator answers 20% of ECS and SSM calls with ThrottlingException
+#   --faults JSON    any fault rules (docs/architecture.md, "The emulator"); overrides --throttle
+#   --keep           keep the temporary copy of the collection (path printed)
+#   target ...       ansible-test targets (default: all of tests/integration/targets)
+# Extra ansible-test options go after `--`, e.g. `-- -vvv`.
+#
+# ansible-test refuses a symlinked collection path, so the git-tracked (and new,
+# not ignored) collection content is copied to
+# $TMP/ansible_collections/edgeops/ecs_anywhere, without sandbox/, .venv, molecule/.
+# tests/integration/integration_config.yml there carries the endpoint:
+# aws_endpoint_url, aws_region, aws_access_key, aws_secret_key.
+# Exit code: ansible-test's.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.venv"
+throttle=""
+faults=""
+keep=false
+targets=()
+passthrough=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --throttle) throttle="$2"; shift 2 ;;
+    --faults) faults="$2"; shift 2 ;;
+    --keep) keep=true; shift ;;
+    --) shift; passthrough=("$@"); break ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+if [ -n "$throttle" ] && [ -z "$faults" ]; then
+  faults="{\"seed\": 7, \"rules\": [{\"service\": \"ecs\", \"operation\": \"*\", \"throttle_rate\": $throttle}, {\"service\": \"ssm\", \"operation\": \"*\", \"throttle_rate\": $throttle}]}"
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/edgeops-integration.XXXXXX")"
+dest="$work/ansible_collections/edgeops/ecs_anywhere"
+emulator_pid=""
+cleanup() {
+  if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+  if $keep; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT INT TERM
+
+# Offline pip bootstrap for ansible-test (it never needs the network with --local,
+# but keep the cached copy in place like scripts/ansible-test.sh does).
+if [ -f "$root/scripts/ansible-test-get-pip.py" ]; then
+  mkdir -p "$HOME/.ansible/test/cache"
+  cmp -s "$root/scripts/ansible-test-get-pip.py" "$HOME/.ansible/test/cache/get_pip_24_2.py" ||
+    cp "$root/scripts/ansible-test-get-pip.py" "$HOME/.ansible/test/cache/get_pip_24_2.py"
+fi
+
+# 1. copy the collection
+mkdir -p "$dest"
+cd "$root"
+git ls-files -co --exclude-standard -z \
+  | grep -zvE '^(sandbox|molecule|\.venv|\.collections|\.ci|\.tmp|\.cache)(/|$)' \
+  | grep -zvE '^(ansible\.cfg|site\.yml)$' \
+  | while IFS= read -r -d '' f; do [ -e "$f" ] && [ ! -L "$f" ] && printf '%s\0' "$f"; done \
+  | tar -C "$root" --null -T - -cf - | tar -C "$dest" -xf -
+# ansible-test lists files with git when it finds a repository: give the copy its own.
+( cd "$dest" && git init -q && git add -A >/dev/null 2>&1 ) || true
+
+# 2. start the emulator on a free loopback port
+port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+emulator_log="$work/emulator.log"
+emulator_args=(--port "$port" --host 127.0.0.1)
+[ -n "$faults" ] && emulator_args+=(--faults "$faults")
+( cd "$root" && exec "$venv/bin/python" -m sandbox.emulator "${emulator_args[@]}" ) >"$emulator_log" 2>&1 &
+emulator_pid=$!
+for _ in $(seq 1 150); do
+  grep -q "ready on" "$emulator_log" 2>/dev/null && break
+  kill -0 "$emulator_pid" 2>/dev/null || { echo "emulator died:" >&2; cat "$emulator_log" >&2; exit 1; }
+  sleep 0.2
+done
+grep -q "ready on" "$emulator_log" || { echo "emulator did not start in 30 s:" >&2; cat "$emulator_log" >&2; exit 1; }
+endpoint="http://127.0.0.1:$port"
+echo "emulator: $endpoint${faults:+ (faults: $faults)}"
+
+# 3. endpoint for the targets (ansible-test's integration_config.yml convention)
+cat >"$dest/tests/integration/integration_config.yml" <<YAML
+---
+aws_endpoint_url: $endpoint
+aws_region: us-east-1
+aws_access_key: testing
+aws_secret_key: testing
+emulator_url: $endpoint
+YAML
+
+# 4. run ansible-test; the controller environment points boto3 at the emulator too
+export PATH="$venv/bin:$PATH"
+export EDGEOPS_AWS_CLI="$venv/bin/aws"
+export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+export ANSIBLE_COLLECTIONS_PATH="$work"
+unset AWS_PROFILE AWS_SESSION_TOKEN || true
+cd "$dest"
+rc=0
+ansible-test integration --local --python 3.11 --color no "${passthrough[@]}" "${targets[@]}" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "--- emulator log (tail) ---"; tail -n 30 "$emulator_log" || true
+fi
+exit "$rc"
