@@ -207,6 +207,9 @@ class EcsBackend:
         self.taskdefs: dict[str, dict[str, list[Obj]]] = {}  # region -> family -> [rev1..]
         self.services: dict[str, dict[str, Obj]] = {}    # region -> arn -> svc
         self.tasks: dict[str, dict[str, Obj]] = {}       # region -> id -> task
+        self.ci_tasks: dict[str, list[Obj]] = {}          # container instance id -> its tasks
+        self.svc_tasks: dict[str, list[Obj]] = {}         # service arn -> its tasks
+        self.live: dict[str, dict[str, Obj]] = {}         # region -> id -> task not yet STOPPED
 
     # ------------------------------------------------------------ arns & lookups
     @staticmethod
@@ -300,8 +303,8 @@ class EcsBackend:
     def _used(self, ci: Obj) -> tuple[int, int, set[str]]:
         cpu = mem = 0
         ports: set[str] = set()
-        for t in self.tasks.get(ci.region, {}).values():
-            if t.ci == ci.id and t.last_status != "STOPPED":
+        for t in self.ci_tasks.get(ci.id, ()):
+            if t.last_status != "STOPPED":
                 cpu += t.cpu_units
                 mem += t.mem_units
                 ports.update(str(p) for p in t.host_ports)
@@ -324,10 +327,12 @@ class EcsBackend:
 
     def _ci_json(self, ci: Obj, include: list[str] | None = None) -> dict[str, Any]:
         cpu, mem, ports = self._used(ci)
-        tasks = [t for t in self.tasks.get(ci.region, {}).values() if t.ci == ci.id]
+        tasks = self.ci_tasks.get(ci.id, ())
         remaining = []
         for r in ci.resources:
-            r2 = copy.deepcopy(r)
+            r2 = dict(r)
+            if "stringSetValue" in r2:
+                r2["stringSetValue"] = list(r2["stringSetValue"])
             if r.get("name") == "CPU":
                 r2["integerValue"] = r.get("integerValue", 0) - cpu
             elif r.get("name") == "MEMORY":
@@ -337,8 +342,9 @@ class EcsBackend:
             remaining.append(r2)
         out = {
             "containerInstanceArn": ci.arn, "ec2InstanceId": ci.ec2_id, "version": ci.version,
-            "versionInfo": copy.deepcopy(ci.version_info), "remainingResources": remaining,
-            "registeredResources": copy.deepcopy(ci.resources), "status": ci.status,
+            "versionInfo": dict(ci.version_info), "remainingResources": remaining,
+            "registeredResources": [dict(r, stringSetValue=list(r["stringSetValue"])) if "stringSetValue" in r else dict(r)
+                                    for r in ci.resources], "status": ci.status,
             "agentConnected": self.connected(ci),
             "runningTasksCount": sum(1 for t in tasks if t.last_status == "RUNNING"),
             "pendingTasksCount": sum(1 for t in tasks if t.last_status == "PENDING"),
@@ -387,8 +393,8 @@ class EcsBackend:
 
     def _svc_counts(self, svc: Obj, dep_id: str | None = None) -> tuple[int, int]:
         running = pending = 0
-        for t in self.tasks.get(svc.region, {}).values():
-            if t.service_arn != svc.arn or (dep_id and t.deployment != dep_id):
+        for t in self.svc_tasks.get(svc.arn, ()):
+            if dep_id and t.deployment != dep_id:
                 continue
             if t.last_status == "RUNNING":
                 running += 1
@@ -561,11 +567,11 @@ class EcsBackend:
         if key == "agentVersion":
             return True, ci.version_info.get("agentVersion")
         if key == "runningTasksCount":
-            return True, sum(1 for t in self.tasks.get(ci.region, {}).values() if t.ci == ci.id and t.last_status == "RUNNING")
+            return True, sum(1 for t in self.ci_tasks.get(ci.id, ()) if t.last_status == "RUNNING")
         if key == "registeredAt":
             return True, ci.registered_at
         if key == "task:group":
-            return True, {t.group for t in self.tasks.get(ci.region, {}).values() if t.ci == ci.id and t.last_status != "STOPPED"}
+            return True, {t.group for t in self.ci_tasks.get(ci.id, ()) if t.last_status != "STOPPED"}
         if key == "status":
             return True, ci.status
         raise invalid(f"Unsupported attribute {key!r} in filter expression.")
@@ -611,7 +617,7 @@ class EcsBackend:
         ci = self._ci(ctx.region, c, body.get("containerInstance"))
         if ci is None or ci.status == "INACTIVE":
             raise invalid(f"The referenced container instance {body.get('containerInstance')} was not found in cluster {c.name}.")
-        live = [t for t in self.tasks.get(ctx.region, {}).values() if t.ci == ci.id and t.last_status != "STOPPED"]
+        live = [t for t in self.ci_tasks.get(ci.id, ()) if t.last_status != "STOPPED"]
         if live and not body.get("force"):
             raise invalid("Found running tasks on the instance. Stop them first or use force.")
         now = self.clock.now()
@@ -962,14 +968,15 @@ class EcsBackend:
     # ------------------------------------------------------------ tasks
     def op_ListTasks(self, body, ctx):
         c = self._cluster(ctx.region, body.get("cluster"))
-        tasks = self._cluster_tasks(ctx.region, c)
         desired = body.get("desiredStatus") or "RUNNING"
+        if body.get("containerInstance"):
+            ci = self._ci(ctx.region, c, body["containerInstance"])
+            tasks = list(self.ci_tasks.get(ci.id, ())) if ci is not None else []
+        else:
+            tasks = self._cluster_tasks(ctx.region, c)
         if desired not in ("RUNNING", "PENDING", "STOPPED"):
             raise invalid(f"desiredStatus should be one of [RUNNING, PENDING, STOPPED], not {desired}.")
         tasks = [t for t in tasks if t.desired_status == desired]
-        if body.get("containerInstance"):
-            ci = self._ci(ctx.region, c, body["containerInstance"])
-            tasks = [t for t in tasks if ci is not None and t.ci == ci.id]
         if body.get("serviceName"):
             svc = self._service(ctx.region, c, body["serviceName"])
             if svc is None:
@@ -1142,6 +1149,10 @@ class EcsBackend:
                 overrides=overrides or {"containerOverrides": [{"name": cd["name"]} for cd in td.data["containerDefinitions"]],
                                         "inferenceAcceleratorOverrides": []})
         self.tasks.setdefault(ci.region, {})[tid] = t
+        self.live.setdefault(ci.region, {})[tid] = t
+        self.ci_tasks.setdefault(ci.id, []).append(t)
+        if svc is not None:
+            self.svc_tasks.setdefault(svc.arn, []).append(t)
         return t
 
     def _stop(self, t: Obj, code: str, reason: str) -> None:
@@ -1168,6 +1179,7 @@ class EcsBackend:
         if t.last_status == "STOPPED":
             return
         t.last_status = "STOPPED"
+        self.live.get(t.region, {}).pop(t.id, None)
         t.stopped_at = now
         t.execution_stopped_at = getattr(t, "execution_stopped_at", None) or now
         if t.desired_status != "STOPPED":
@@ -1192,8 +1204,8 @@ class EcsBackend:
             return "LAUNCH_TYPE", []
         for pc in constraints:
             if pc.get("type") == "distinctInstance":
-                if any(t.ci == ci.id and t.group == group and t.last_status != "STOPPED" and t.desired_status != "STOPPED"
-                       for t in self.tasks.get(ci.region, {}).values()):
+                if any(t.group == group and t.last_status != "STOPPED" and t.desired_status != "STOPPED"
+                       for t in self.ci_tasks.get(ci.id, ())):
                     return "DISTINCT_INSTANCE", []
             elif pc.get("type") == "memberOf":
                 if not Cql(pc.get("expression") or "").match(lambda k: self._ci_lookup(ci, k)):
@@ -1250,11 +1262,10 @@ class EcsBackend:
             return None, f"{reason}|{ci.id}", []
 
         def group_count(ci):
-            return sum(1 for t in self.tasks.get(region, {}).values()
-                       if t.ci == ci.id and t.group == group and t.desired_status == "RUNNING")
+            return sum(1 for t in self.ci_tasks.get(ci.id, ()) if t.group == group and t.desired_status == "RUNNING")
 
         def total(ci):
-            return sum(1 for t in self.tasks.get(region, {}).values() if t.ci == ci.id and t.last_status != "STOPPED")
+            return sum(1 for t in self.ci_tasks.get(ci.id, ()) if t.last_status != "STOPPED")
 
         kind = (strategy[0].get("type") if strategy else "spread")
         if kind == "binpack":
@@ -1302,9 +1313,7 @@ class EcsBackend:
         changed = False
         cis = self.instances.get(region, {})
         now = self.clock.now()
-        for t in self.tasks.get(region, {}).values():
-            if t.last_status == "STOPPED":
-                continue
+        for t in list(self.live.get(region, {}).values()):
             ci = cis.get(t.ci)
             if ci is None or not ci.virtual or not ci.virtual_connected:
                 continue
@@ -1324,8 +1333,7 @@ class EcsBackend:
             return False
         changed = False
         cis = self.instances.get(region, {})
-        live = [t for t in self.tasks.get(region, {}).values()
-                if t.service_arn == svc.arn and t.desired_status == "RUNNING"]
+        live = [t for t in self.svc_tasks.get(svc.arn, ()) if t.desired_status == "RUNNING"]
         # tasks on instances that are draining or gone are stopped; the scheduler replaces them
         for t in list(live):
             ci = cis.get(t.ci)
@@ -1340,7 +1348,7 @@ class EcsBackend:
                 stopped.append(t)
             if stopped:
                 self._event(svc, f"service {svc.name} has stopped {len(stopped)} running tasks: " + " ".join(f"(task {t.id})." for t in stopped))
-            if not any(t.service_arn == svc.arn and t.last_status != "STOPPED" for t in self.tasks.get(region, {}).values()):
+            if not any(t.last_status != "STOPPED" for t in self.svc_tasks.get(svc.arn, ())):
                 svc.status = "INACTIVE"
                 for d in svc.deployments:
                     d.status = "INACTIVE"
@@ -1399,7 +1407,7 @@ class EcsBackend:
         primary = svc.deployments[0]
         remaining = [primary]
         for d in svc.deployments[1:]:
-            if any(t.deployment == d.id and t.last_status != "STOPPED" for t in self.tasks.get(svc.region, {}).values()):
+            if any(t.deployment == d.id and t.last_status != "STOPPED" for t in self.svc_tasks.get(svc.arn, ())):
                 remaining.append(d)
             else:
                 d.status = "INACTIVE"

@@ -22,6 +22,7 @@ import uuid
 from typing import Any, Iterable
 
 from . import ACCOUNT_ID, MOTO_VERSION  # noqa: F401  (sets MOTO_IAM_LOAD_MANAGED_POLICIES first)
+from . import moto_hooks
 from .core import AwsError, Clock, Counts, Faults, Ids
 from .ecs import NOT_HANDLED as ECS_NOT_HANDLED, EcsBackend
 from .ssm import NOT_HANDLED as SSM_NOT_HANDLED, Instance, SsmBackend
@@ -92,33 +93,23 @@ class EmulatorApp:
         self.ecs = EcsBackend(self.clock, self.ids)
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.virtual_seq: dict[str, int] = {}
+        self.moto_dirty = True  # anything may have touched moto before the first reset
 
-    # ------------------------------------------------------------ moto hooks
-    @staticmethod
-    def iam_backend():
-        from moto.iam.models import iam_backends
-        return iam_backends[ACCOUNT_ID]["aws"]
-
+    # ------------------------------------------------------------ moto hooks (moto_hooks.py)
     def _role_trust(self, name: str) -> str | None:
-        from moto.iam.exceptions import NotFoundException
-        try:
-            role = self.iam_backend().get_role(name)
-        except NotFoundException:
-            return None
-        doc = role.assume_role_policy_document
-        if not isinstance(doc, str):
-            doc = json.dumps(doc)
-        return urllib.parse.unquote(doc)
+        doc = moto_hooks.role_trust_policy(ACCOUNT_ID, name)
+        return None if doc is None else urllib.parse.unquote(doc)
 
     def warm(self) -> None:
         """Load moto's IAM backend (AWS managed policies) before serving."""
-        backend = self.iam_backend()
-        backend.get_policy(f"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+        moto_hooks.install()
+        moto_hooks.iam_backend(ACCOUNT_ID).get_policy("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
 
     def reset(self) -> None:
-        from moto.moto_api._internal.models import moto_api_backend
         with self.lock:
-            moto_api_backend.reset()
+            if self.moto_dirty:
+                moto_hooks.reset_moto()
+                self.moto_dirty = False
             self.ssm.reset()
             self.ecs.reset()
             self.clock.reset()
@@ -141,8 +132,12 @@ class EmulatorApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("wsgi.input_terminated"):
+            body = environ["wsgi.input"].read()
+        else:
+            body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("wsgi.input_terminated", None)
         environ["CONTENT_LENGTH"] = str(len(body))
 
         auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -203,6 +198,7 @@ class EmulatorApp:
                 f"<Arn>{arn}</Arn><UserId>AROAEMULATOR:{caller.id}</UserId><Account>{ACCOUNT_ID}</Account>"
                 f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
                 "</GetCallerIdentityResponse>"))
+        self.moto_dirty = True
         return self.moto(environ, start_response)
 
     def _backend_call(self, start_response, backend, not_handled, op, body, ctx, msg_key, unknown_ok):
@@ -241,7 +237,10 @@ class EmulatorApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        raw = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("wsgi.input_terminated"):
+            raw = environ["wsgi.input"].read()
+        else:
+            raw = environ["wsgi.input"].read(length) if length else b""
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
         except ValueError:
@@ -366,11 +365,60 @@ class EmulatorApp:
 
 
 class _Handler(MotoRequestHandler):
+    """moto's request handler with HTTP/1.1 keep-alive.
+
+    werkzeug's dev server closes every connection after one response; a
+    client then pays a TCP handshake and a new thread per call. This handler
+    buffers the (small) WSGI response and sends it with a Content-Length, so
+    botocore's connection pool can reuse the connection.
+    """
+
     quiet = True
+    disable_nagle_algorithm = True
+    timeout = 60  # idle keep-alive connections are closed after this
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         if not self.quiet:
             super().log_request(code, size)
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        state: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start_response(status, headers, exc_info=None):
+            state["status"], state["headers"] = status, headers
+            return chunks.append
+
+        try:
+            app_iter = self.server.app(environ, start_response)
+            try:
+                for data in app_iter:
+                    chunks.append(data)
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
+        except Exception:  # pragma: no cover - the app answers errors itself
+            LOG.error("request failed:\n%s", traceback.format_exc())
+            state = {"status": "500 Internal Server Error", "headers": [("Content-Type", "text/plain")]}
+            chunks = [b"emulator failure"]
+            self.close_connection = True
+        body = b"".join(chunks)
+        code, _, reason = state["status"].partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in state["headers"]:
+            if key.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        # one write for headers and body (no Nagle/delayed-ACK stall)
+        self._headers_buffer.append(b"\r\n")
+        if environ.get("REQUEST_METHOD") != "HEAD":
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
 
 def _check_bind(host: str) -> None:

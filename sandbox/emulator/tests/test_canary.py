@@ -24,6 +24,12 @@ def test_moto_internal_hooks_exist():
     from moto.iam.models import iam_backends
     from moto.moto_api._internal.models import moto_api_backend
     assert callable(getattr(moto_api_backend, "reset", None)), f"moto_api_backend.reset is gone. {HINT}"
+    from moto.iam import models
+    assert hasattr(models, "AWSManagedPolicy") and hasattr(models, "load_iam_aws_managed_policies"), HINT
+    assert callable(getattr(models.IAMBackend, "_init_aws_policies", None)), f"IAMBackend._init_aws_policies is gone. {HINT}"
+    from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: F401
+    from sandbox.emulator import moto_hooks
+    moto_hooks.install()
     backend = iam_backends["123456789012"]["aws"]
     assert callable(getattr(backend, "get_role", None)), f"IAMBackend.get_role is gone. {HINT}"
     policy = backend.get_policy("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
