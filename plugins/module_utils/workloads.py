@@ -221,9 +221,9 @@ def wait_service_steady(client, cluster, name, timeout):
         events = ecs_api.recent_events(service or {})
         raise EcsAnywhereError(
             f"Service {name} in cluster {cluster} did not reach a steady state within {timeout} s "
-            f"({why}); the change was made and ECS keeps trying. Recent events: "
+            f"({why}); the change was made and ECS keeps trying. Recent events, newest first: "
             + (" | ".join(events) if events else "none")
-            + ". Check that ACTIVE external instances with a connected agent have room for the "
+            + " -- Check that ACTIVE external instances with a connected agent have room for the "
             "tasks (edgeops.ecs_anywhere.ecs_container_instance_info), or raise wait_timeout.",
             service=service_result(service),
             events=events,
