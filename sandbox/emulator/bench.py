@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         url = m.group(1)
         print(f"start-up (process spawn to 'ready on'): {startup:.2f} s")
-        cfg = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10)
+        cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
         kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
                   aws_secret_access_key="testing", config=cfg)
         ecs = boto3.client("ecs", **kw)

@@ -15,7 +15,7 @@ from botocore.credentials import Credentials
 from sandbox.emulator.server import EmulatorServer
 
 REGION = "us-east-1"
-FAST = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+FAST = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10)
 SSM_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
                                                       "Action": "sts:AssumeRole"}]}
 
