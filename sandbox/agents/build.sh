@@ -24,7 +24,7 @@ WORK="$ROOT/.cache/agents"
 export GNUPGHOME="$WORK/gnupg"
 # shellcheck source=/dev/null
 . "$HERE/VERSIONS"
-REGIONS="$(printf '%s\n' us-east-1 ${REGIONS:-} | awk 'NF && !seen[$0]++' | tr '\n' ' ')"
+REGIONS="$(printf '%s\n' us-east-1 ${REGIONS:-} | awk 'NF && !seen[$0]++' | paste -sd ' ')"
 ARCHES="${ARCHES:-amd64 arm64}"
 KEY_UID="edgeops sandbox package signing key <sandbox-signing@edgeops.invalid>"
 EPOCH=1700000000   # fixed mtimes: the same inputs give the same .deb bytes
