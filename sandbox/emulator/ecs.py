@@ -519,7 +519,11 @@ class EcsBackend:
         ci.tags.update(_tags_in(tags))
 
     def op_RegisterContainerInstance(self, body, ctx):
-        c = self._cluster(ctx.region, body.get("cluster"))
+        try:
+            c = self._cluster(ctx.region, body.get("cluster"))
+        except AwsError:
+            # RegisterContainerInstance has no ClusterNotFoundException; agents log "ClientException: Cluster not found."
+            raise _err("ClientException", "Cluster not found.") from None
         caller = ctx.caller
         if caller is None:
             if body.get("instanceIdentityDocument"):

@@ -141,7 +141,10 @@ class SsmBackend:
                 raise AwsError("ValidationException", "ExpirationDate cannot be more than 30 days in the future.")
         role_name = role.rsplit("/", 1)[-1]
         trust = self.role_lookup(role_name)
-        if trust is None or "ssm.amazonaws.com" not in trust:
+        if trust is None:
+            # as AWS answered in aws/aws-cli#4232
+            raise AwsError("ValidationException", f"Not existing role: arn:aws:iam::{ACCOUNT_ID}:role/{role_name}")
+        if "ssm.amazonaws.com" not in trust:
             raise AwsError("InvalidParameters", f"Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::{ACCOUNT_ID}:role/{role_name}")
         a = Activation(
             id=self.ids.uuid(), code=self.ids.chars(20, CODE_ALPHABET), region=ctx.region,
@@ -212,7 +215,8 @@ class SsmBackend:
         if body["ActivationCode"] != a.code:
             raise AwsError("InvalidActivation", "The activation isn't valid: the ActivationId and the ActivationCode don't match.")
         if self.clock.now() >= a.expires:
-            raise AwsError("InvalidActivation", "The activation isn't valid: it has expired.")
+            # the code the real SSM agent logs (aws/amazon-ssm-agent#134)
+            raise AwsError("ActivationExpired", "The activation has expired.")
         if a.count >= a.limit:
             raise AwsError("InvalidActivation", "The activation isn't valid: its registration limit is exhausted.")
         inst = self.register_instance(ctx.region, a, public_key=body.get("PublicKey", ""),

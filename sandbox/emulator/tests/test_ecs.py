@@ -105,7 +105,8 @@ def test_register_container_instance_needs_instance_credentials(emu):
     agent = emu.agent(act)
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         agent.register("nope")
-    assert _code(exc) == "ClusterNotFoundException"
+    assert _code(exc) == "ClientException"
+    assert exc.value.response["Error"]["Message"] == "Cluster not found."
 
 
 def test_list_container_instances_filter_and_status(emu):

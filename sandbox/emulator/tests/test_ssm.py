@@ -24,7 +24,7 @@ def test_create_activation_needs_an_existing_role_trusting_ssm(emu):
     ssm = emu.client("ssm")
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         ssm.create_activation(IamRole="missing-role")
-    assert _code(exc) == "InvalidParameters"
+    assert _code(exc) == "ValidationException"
     assert "missing-role" in exc.value.response["Error"]["Message"]
     iam = emu.client("iam")
     iam.create_role(RoleName="ec2only", AssumeRolePolicyDocument=json.dumps({
@@ -113,7 +113,7 @@ def test_expired_flag_follows_the_emulator_clock(emu):
     status, out = emu.raw("AmazonSSM.RegisterManagedInstance", {
         "ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"],
         "PublicKey": "k", "PublicKeyType": "Rsa", "Fingerprint": "f"})
-    assert status == 400 and out["__type"] == "InvalidActivation" and "expired" in out["Message"]
+    assert status == 400 and out["__type"] == "ActivationExpired"
 
 
 def test_delete_activation(emu):
