@@ -9,6 +9,7 @@
 #   <out>/sandbox-signing-key.asc      public half of the sandbox signing key
 #   <out>/SHA256SUMS                   sha256 of every package, paths relative to <out>
 #   <out>/tampered/...                 same layout; packages changed AFTER signing
+#                                      (good signatures, good SHA256SUMS: both checks must fail)
 # Usage: sandbox/agents/build.sh [OUT_DIR]   (default .cache/mirror)
 #   env REGIONS="us-east-1 eu-west-1" (us-east-1 is always included),
 #       ARCHES="amd64 arm64" (default both; the packages are pure Python)
@@ -24,6 +25,7 @@ WORK="$ROOT/.cache/agents"
 export GNUPGHOME="$WORK/gnupg"
 # shellcheck source=/dev/null
 . "$HERE/VERSIONS"
+# shellcheck disable=SC2086 # REGIONS is a space-separated list
 REGIONS="$(printf '%s\n' us-east-1 ${REGIONS:-} | awk 'NF && !seen[$0]++' | paste -sd ' ')"
 ARCHES="${ARCHES:-amd64 arm64}"
 KEY_UID="edgeops sandbox package signing key <sandbox-signing@edgeops.invalid>"
@@ -37,6 +39,10 @@ inputs_hash() {
      cat "$GNUPGHOME/fingerprint" 2>/dev/null || true) | sha256sum | cut -c1-16
 }
 
+mkdir -p "$WORK"
+exec 9>"$WORK/build.lock"
+flock 9   # one build at a time (molecule and the smoke test may start together)
+
 HASH="$(inputs_hash)"
 if [ -s "$GNUPGHOME/fingerprint" ] && [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$HASH" ] \
         && [ -s "$OUT/sandbox-signing-key.asc" ] && [ -s "$OUT/SHA256SUMS" ] \
@@ -48,7 +54,8 @@ fi
 for tool in dpkg-deb gpg sha256sum; do
     command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing" >&2; exit 1; }
 done
-cleanup() { gpgconf --kill gpg-agent >/dev/null 2>&1 || true; }
+BUILD="$(mktemp -d "$WORK/build.XXXXXX")"
+cleanup() { gpgconf --kill gpg-agent >/dev/null 2>&1 || true; rm -rf "$BUILD" "$OUT.new"; }
 trap cleanup EXIT
 
 # 1. signing key (generated once, reused)
@@ -74,9 +81,6 @@ fi
 FPR="$(cat "$GNUPGHOME/fingerprint")"
 
 # 2. packages
-BUILD="$WORK/build"
-rm -rf "$BUILD"
-mkdir -p "$BUILD"
 
 stage() {  # stage PKG ARCH DIR [tamper]
     local pkg="$1" arch="$2" dir="$3" tamper="${4:-}" d="$HERE/debian/$1"
@@ -159,6 +163,8 @@ rm -rf "$OUT.new"
 mkdir -p "$OUT.new"
 publish "$OUT.new" ""
 publish "$OUT.new/tampered" ".tampered"
+# the tampered mirror publishes the GOOD checksums too: a checksum check must fail there as well
+cp "$OUT.new/SHA256SUMS" "$OUT.new/tampered/SHA256SUMS"
 # a sanity check of what we publish: good packages verify, tampered ones must not
 V="$(mktemp -d)"
 gpg --batch --quiet --no-default-keyring --keyring "$V/k.gpg" --import "$OUT.new/sandbox-signing-key.asc" 2>/dev/null

@@ -32,13 +32,19 @@ if ! docker info >/dev/null 2>&1; then
     exit 1
 fi
 
+mkdir -p "$CACHE"
+exec 9>"$CACHE/build.lock"
+flock 9   # one build at a time (molecule and the smoke test may start together)
+
 HASH="$(inputs_hash)"
 BASE="edgeops/debian12-base:$HASH"
 EDGE="edgeops/edge-debian12"
 NGINX="public.ecr.aws/nginx/nginx:stable"
 NGINX_TAR="$CACHE/nginx.tar"
 mkdir -p "$CACHE"
-[ "${FORCE:-0}" = 1 ] && docker rmi -f "$BASE" "$EDGE:$HASH" "$NGINX" >/dev/null 2>&1 || true
+if [ "${FORCE:-0}" = 1 ]; then
+    docker rmi -f "$BASE" "$EDGE:$HASH" "$NGINX" >/dev/null 2>&1 || true
+fi
 
 # 1. base image from debootstrap (needed only when a derived image is missing)
 need_base() {

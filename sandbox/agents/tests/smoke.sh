@@ -64,6 +64,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
     done
 }
 
+if ! docker info >/dev/null 2>&1 && [ -x scripts/ensure-docker.sh ]; then scripts/ensure-docker.sh; fi
 docker info >/dev/null 2>&1 || die "the Docker engine is not reachable (start dockerd first)"
 [ -x "$PY" ] || die "$PY missing: make venv"
 
@@ -107,7 +108,9 @@ docker cp "$SSM_DEB" "$EDGE:/var/tmp/amazon-ssm-agent.deb"
 docker cp "$ECS_DEB" "$EDGE:/var/tmp/amazon-ecs-init.deb"
 edge apt-get install -y -q --no-install-recommends /var/tmp/amazon-ssm-agent.deb /var/tmp/amazon-ecs-init.deb \
     >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log"; die "package installation failed"; }
+# shellcheck disable=SC2016 # dpkg-query's own format
 [ "$(edge dpkg-query -W -f '${Version}' amazon-ssm-agent)" = "$SSM_AGENT_DEB_VERSION" ] || die "amazon-ssm-agent version"
+# shellcheck disable=SC2016
 [ "$(edge dpkg-query -W -f '${Version}' amazon-ecs-init)" = "$ECS_INIT_DEB_VERSION" ] || die "amazon-ecs-init version"
 ok "packages installed: amazon-ssm-agent $SSM_AGENT_DEB_VERSION, amazon-ecs-init $ECS_INIT_DEB_VERSION"
 docker exec -i "$EDGE" docker load <"$ROOT/.cache/images/nginx.tar" >/dev/null
