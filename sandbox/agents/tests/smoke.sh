@@ -181,7 +181,13 @@ wait_for 30 "the task container to go" sh -c \
     "[ -z \"\$(docker exec $EDGE docker ps -q --filter label=com.amazonaws.ecs.cluster=$CLUSTER)\" ]"
 ok "scale to 0: task reported STOPPED and its container removed"
 
-# 10. the activation code is in no log or output
+# 10. an image that is not on the host: the task stops with CannotPullContainerError, nothing is pulled
+aws missing-image "$CLUSTER" "$ARN" >/dev/null || die "a task with a missing image did not stop with CannotPullContainerError"
+edge grep -q "CannotPullContainerError: registry.invalid/none/app:1" /var/log/ecs/ecs-agent.log || die "no pull error in ecs-agent.log"
+if edge grep -q "image registry.invalid/none/app:1: pulling" /var/log/ecs/ecs-agent.log; then die "the agent tried a registry pull"; fi
+ok "a task whose image is not on the host stops with CannotPullContainerError, without a registry pull"
+
+# 11. the activation code is in no log or output
 LEAKS=0
 for f in "$WORK"/*.log; do grep -qF -- "$ACT_CODE" "$f" && { log "activation code in $(basename "$f")"; LEAKS=1; }; done
 edge sh -c 'journalctl --no-pager 2>/dev/null; cat /var/log/ecs/*.log /var/log/amazon/ssm/*.log 2>/dev/null' >"$WORK/edge-logs.txt"

@@ -11,6 +11,8 @@ python smoke_aws.py ENDPOINT COMMAND [ARGS...]
   tasks CLUSTER NAME STATUS [N]    -> waits until N (default 1) tasks of the service have lastStatus STATUS
   scale CLUSTER NAME COUNT         -> update the service's desiredCount
   stopped CLUSTER NAME             -> waits until every task of the service is STOPPED; prints how many
+  missing-image CLUSTER CI_ARN     -> StartTask with an image that is not on the host: waits for STOPPED with
+                                      a CannotPullContainerError reason (and no registry pull)
 """
 from __future__ import annotations
 
@@ -121,6 +123,22 @@ def main(argv: list[str]) -> None:
             return tasks if all(t["lastStatus"] == "STOPPED" for t in tasks) else None
 
         print(len(wait(done, 60, f"the tasks of {name} to stop")))
+    elif cmd == "missing-image":
+        cluster, ci = args
+        td = ecs.register_task_definition(
+            family="missing-image", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
+            containerDefinitions=[{"name": "app", "image": "registry.invalid/none/app:1", "memory": 64, "essential": True}],
+        )["taskDefinition"]
+        task = ecs.start_task(cluster=cluster, taskDefinition=td["taskDefinitionArn"], containerInstances=[ci])["tasks"][0]
+
+        def stopped():
+            t = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
+            return t if t["lastStatus"] == "STOPPED" else None
+
+        t = wait(stopped, 60, "the task with a missing image to stop")
+        if "CannotPullContainerError" not in t.get("stoppedReason", ""):
+            fail(f"stoppedReason {t.get('stoppedReason')!r} does not name CannotPullContainerError")
+        print(t["stoppedReason"])
     else:
         fail(f"unknown command {cmd}")
 
