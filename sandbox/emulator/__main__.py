@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from .server import EmulatorServer, check_moto_version
+from .core import check_bind
 
 
 def _faults(value: str):
@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
                         help='fault rules, e.g. \'{"seed": 1, "rules": [{"service": "ecs", "throttle_rate": 0.2}]}\'')
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
+    try:
+        for host in (args.host, *args.extra_host):
+            check_bind(host)
+    except ValueError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    from .server import EmulatorServer, check_moto_version  # imports moto: after the cheap checks
+
     check_moto_version()
     try:
         server = EmulatorServer(port=args.port, host=args.host, extra_hosts=args.extra_host, seed=args.seed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
+import ipaddress
 import json
 import random
 import string
@@ -231,3 +232,17 @@ def paginate(items: list, max_results: int | None, token: str | None, error_code
     page = items[start:start + size]
     nxt = b64token(start + size) if start + size < len(items) else None
     return page, nxt
+
+
+def check_bind(host: str) -> None:
+    """Refuse bind addresses other than loopback or a private (docker network) address."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise ValueError(f"bind address must be an IP address, got {host!r}") from None
+        return
+    if ip.is_unspecified:
+        raise ValueError("refusing to bind to all interfaces; use 127.0.0.1 or the project's docker gateway")
+    if not (ip.is_loopback or ip.is_private):
+        raise ValueError(f"refusing to bind to non-local address {host}")

@@ -10,9 +10,9 @@ Requests flow:
 from __future__ import annotations
 
 import io
-import ipaddress
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from . import ACCOUNT_ID, MOTO_VERSION  # noqa: F401  (sets MOTO_IAM_LOAD_MANAGED_POLICIES first)
 from . import moto_hooks
-from .core import AwsError, Clock, Counts, Faults, Ids
+from .core import AwsError, Clock, Counts, Faults, Ids, check_bind
 from .ecs import NOT_HANDLED as ECS_NOT_HANDLED, EcsBackend
 from .ssm import NOT_HANDLED as SSM_NOT_HANDLED, Instance, SsmBackend
 
@@ -36,6 +36,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 LOG = logging.getLogger("sandbox.emulator")
+_HOST_REGION = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
 
 TARGET_SERVICES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
@@ -148,6 +149,11 @@ class EmulatorApp:
                 access_key, _, region, signing_service, _ = scope.split("/")
             except ValueError:
                 pass
+        if signing_service is None:
+            # unsigned: a real-looking endpoint host (ssm.<region>.amazonaws.com) names the region
+            m = _HOST_REGION.search(environ.get("HTTP_HOST", ""))
+            if m:
+                region = m.group(1)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         protocol = "json" if target else "query"
         if target:
@@ -421,19 +427,6 @@ class _Handler(MotoRequestHandler):
         self.flush_headers()
 
 
-def _check_bind(host: str) -> None:
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        if host != "localhost":
-            raise ValueError(f"bind address must be an IP address, got {host!r}") from None
-        return
-    if ip.is_unspecified:
-        raise ValueError("refusing to bind to all interfaces; use 127.0.0.1 or the project's docker gateway")
-    if not (ip.is_loopback or ip.is_private):
-        raise ValueError(f"refusing to bind to non-local address {host}")
-
-
 class EmulatorServer:
     """Threaded emulator server, for the CLI and for pytest fixtures.
 
@@ -443,7 +436,7 @@ class EmulatorServer:
     def __init__(self, port: int = 0, host: str = "127.0.0.1", extra_hosts: Iterable[str] = (),
                  seed: int | None = None, faults: Any = None, verbose: bool = False) -> None:
         for h in (host, *extra_hosts):
-            _check_bind(h)
+            check_bind(h)
         self.host = host
         self.port = port
         self.extra_hosts = tuple(extra_hosts)

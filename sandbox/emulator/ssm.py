@@ -231,9 +231,7 @@ class SsmBackend:
         fp = body.get("Fingerprint")
         if inst.fingerprint and fp and fp != inst.fingerprint:
             raise AwsError("AccessDeniedException", "The fingerprint doesn't match the registered one.")
-        # revoke earlier keys of this instance
-        for k in [k for k, v in self.credentials.items() if v == inst.id]:
-            del self.credentials[k]
+        # earlier keys stay valid (as on AWS, until they expire); all go with DeregisterManagedInstance
         akid = "ASIAEMU" + self.ids.chars(13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         self.credentials[akid] = inst.id
         return {

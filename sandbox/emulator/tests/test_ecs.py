@@ -514,3 +514,17 @@ def test_tags_on_ecs_resources(emu):
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         ecs.list_tags_for_resource(resourceArn="arn:aws:ecs:us-east-1:123456789012:cluster/nope")
     assert _code(exc) == "ResourceNotFoundException"
+
+
+def test_daemon_service_runs_one_task_per_instance(emu):
+    ecs, agents = _agents(emu, 2)
+    _taskdef(ecs, family="agent", containers=[{"name": "a", "image": "busybox", "memory": 32}])
+    svc = ecs.create_service(cluster="default", serviceName="daemon", taskDefinition="agent", launchType="EXTERNAL",
+                             schedulingStrategy="DAEMON")["service"]
+    assert svc["schedulingStrategy"] == "DAEMON"
+    assert [len(a.assigned()) for a in agents] == [1, 1]
+    act = emu.client("ssm").create_activation(IamRole="ecsAnywhereRole")
+    late = emu.agent(act, "late")
+    late.register()
+    assert len(late.assigned()) == 1
+    assert _svc(ecs, "daemon")["desiredCount"] == 3

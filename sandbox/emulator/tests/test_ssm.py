@@ -267,3 +267,27 @@ def test_state_is_per_region(emu):
     west = emu.client("ssm", region="us-west-2")
     assert west.describe_activations()["ActivationList"] == []
     assert len(emu.client("ssm").describe_activations()["ActivationList"]) == 1
+
+
+def test_unsigned_registration_takes_the_region_from_the_host_header(emu):
+    role = emu.role()
+    act = emu.client("ssm", region="eu-west-1").create_activation(IamRole=role)
+    body = {"ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"],
+            "PublicKey": "k", "PublicKeyType": "Rsa", "Fingerprint": "f"}
+    status, out = emu.raw("AmazonSSM.RegisterManagedInstance", body)  # no hint: us-east-1 knows no such activation
+    assert (status, out["__type"]) == (400, "InvalidActivationId")
+    status, out = emu.raw("AmazonSSM.RegisterManagedInstance", body, headers={"Host": "ssm.eu-west-1.amazonaws.com"})
+    assert status == 200
+    west = emu.client("ssm", region="eu-west-1").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in west] == [out["InstanceId"]]
+    assert emu.client("ssm").describe_instance_information()["InstanceInformationList"] == []
+
+
+def test_earlier_role_tokens_stay_valid(emu):
+    agent = emu.agent(emu.activation())
+    first = agent.creds
+    status, tok = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-edge-1"},
+                          headers={"X-Ssm-Instance-Id": agent.mi})
+    assert status == 200 and tok["AccessKeyId"] != first[0]
+    for creds in (first, (tok["AccessKeyId"], tok["SecretAccessKey"], tok["SessionToken"])):
+        assert emu.client("sts", creds).get_caller_identity()["Arn"].endswith("/" + agent.mi)
