@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                            desiredCount=args.instances, launchType="EXTERNAL")
         print(f"service with {args.instances} tasks placed and RUNNING in {time.monotonic() - t1:.2f} s")
         arns = vi["container_instance_arns"][:100]
-        iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+        trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
         ssm.create_activation(IamRole="r")
         calls = {
             "ecs.DescribeClusters": lambda: ecs.describe_clusters(clusters=["default"]),

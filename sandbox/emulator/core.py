@@ -12,7 +12,6 @@ import threading
 import time
 from typing import Any
 
-from . import ACCOUNT_ID  # noqa: F401  (re-exported)
 
 
 class AwsError(Exception):

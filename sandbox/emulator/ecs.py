@@ -288,7 +288,8 @@ class EcsBackend:
         tasks = self._cluster_tasks(region, c) if c.status == "ACTIVE" else []
         out = {
             "clusterArn": c.arn, "clusterName": c.name, "status": c.status,
-            "registeredContainerInstancesCount": sum(1 for ci in self._cluster_instances(region, c) if ci.status in ("ACTIVE", "DRAINING")) if c.status == "ACTIVE" else 0,
+            "registeredContainerInstancesCount": sum(
+                1 for ci in self._cluster_instances(region, c) if ci.status in ("ACTIVE", "DRAINING")) if c.status == "ACTIVE" else 0,
             "runningTasksCount": sum(1 for t in tasks if t.last_status == "RUNNING"),
             "pendingTasksCount": sum(1 for t in tasks if t.last_status == "PENDING"),
             "activeServicesCount": sum(1 for s in self._cluster_services(region, c) if s.status == "ACTIVE") if c.status == "ACTIVE" else 0,
@@ -528,7 +529,8 @@ class EcsBackend:
         if caller is None:
             if body.get("instanceIdentityDocument"):
                 raise _err("ClientException", "EC2 instance identity documents are not supported by this emulator; register as an SSM managed instance.")
-            raise _err("ClientException", "An external container instance must be registered with the credentials of its SSM managed instance (RequestManagedInstanceRoleToken).")
+            raise _err("ClientException", "An external container instance must be registered with the credentials "
+                                          "of its SSM managed instance (RequestManagedInstanceRoleToken).")
         if body.get("containerInstanceArn"):
             ci = self._ci(ctx.region, c, body["containerInstanceArn"])
             if ci is None or ci.status == "INACTIVE":
@@ -731,7 +733,8 @@ class EcsBackend:
                 raise _err("ClientException", f"Duplicate container name {cd['name']}.")
             names.add(cd["name"])
             if task_mem is None and not cd.get("memory") and not cd.get("memoryReservation"):
-                raise _err("ClientException", f"Invalid setting for container '{cd['name']}'. At least one of 'memory' or 'memoryReservation' must be specified.")
+                raise _err("ClientException", f"Invalid setting for container '{cd['name']}'. "
+                                              "At least one of 'memory' or 'memoryReservation' must be specified.")
             cd.setdefault("cpu", 0)
             cd.setdefault("essential", True)
             pms = []
@@ -1342,7 +1345,9 @@ class EcsBackend:
         for t in list(live):
             ci = cis.get(t.ci)
             if ci is None or ci.status != "ACTIVE":
-                self._stop(t, "ServiceSchedulerInitiated", "Container instance is draining" if ci is not None and ci.status == "DRAINING" else "Container instance deregistered")
+                draining = ci is not None and ci.status == "DRAINING"
+                self._stop(t, "ServiceSchedulerInitiated",
+                           "Container instance is draining" if draining else "Container instance deregistered")
                 live.remove(t)
                 changed = True
         if svc.status != "ACTIVE":

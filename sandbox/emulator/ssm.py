@@ -19,6 +19,8 @@ PING_TIMEOUT = 300
 TOKEN_LIFETIME = 3600
 MI_RE = re.compile(r"^mi-[0-9a-f]{17}$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+BAD_ACTIVATION_ID = ("The activation ID isn't valid. Verify that you entered the correct ActivationId or ActivationCode "
+                     "and try again.")
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -128,7 +130,9 @@ class SsmBackend:
             raise AwsError("ValidationException", "1 validation error detected: Value null at 'iamRole' failed to satisfy constraint: Member must not be null")
         limit = body.get("RegistrationLimit", 1)
         if not isinstance(limit, int) or limit < 1 or limit > 1000:
-            raise AwsError("ValidationException", f"1 validation error detected: Value '{limit}' at 'registrationLimit' failed to satisfy constraint: Member must have value less than or equal to 1000 and greater than or equal to 1")
+            raise AwsError("ValidationException", f"1 validation error detected: Value '{limit}' at 'registrationLimit' "
+                                                  "failed to satisfy constraint: Member must have value less than or equal "
+                                                  "to 1000 and greater than or equal to 1")
         now = self.clock.now()
         expires = body.get("ExpirationDate")
         if expires is None:
@@ -145,7 +149,8 @@ class SsmBackend:
             # as AWS answered in aws/aws-cli#4232
             raise AwsError("ValidationException", f"Not existing role: arn:aws:iam::{ACCOUNT_ID}:role/{role_name}")
         if "ssm.amazonaws.com" not in trust:
-            raise AwsError("InvalidParameters", f"Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::{ACCOUNT_ID}:role/{role_name}")
+            raise AwsError("InvalidParameters", "Nonexistent role or missing ssm service principal in trust policy: "
+                                                f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}")
         a = Activation(
             id=self.ids.uuid(), code=self.ids.chars(20, CODE_ALPHABET), region=ctx.region,
             description=body.get("Description", ""), default_instance_name=body.get("DefaultInstanceName", ""),
@@ -176,7 +181,7 @@ class SsmBackend:
 
     def _get_activation(self, region: str, activation_id: Any) -> Activation:
         if not isinstance(activation_id, str) or not UUID_RE.match(activation_id):
-            raise AwsError("InvalidActivationId", "The activation ID isn't valid. Verify that you entered the correct ActivationId or ActivationCode and try again.")
+            raise AwsError("InvalidActivationId", BAD_ACTIVATION_ID)
         a = self._acts(region).get(activation_id)
         if a is None:
             raise AwsError("InvalidActivation", f"Activation ID {activation_id} doesn't exist. The activation might have been deleted.")
@@ -208,10 +213,11 @@ class SsmBackend:
     def op_RegisterManagedInstance(self, body, ctx):
         for key in ("ActivationId", "ActivationCode"):
             if not body.get(key):
-                raise AwsError("ValidationException", f"1 validation error detected: Value null at '{key[0].lower() + key[1:]}' failed to satisfy constraint: Member must not be null")
+                raise AwsError("ValidationException", f"1 validation error detected: Value null at '{key[0].lower() + key[1:]}' "
+                                                      "failed to satisfy constraint: Member must not be null")
         a = self._acts(ctx.region).get(body["ActivationId"])
         if a is None:
-            raise AwsError("InvalidActivationId", "The activation ID isn't valid. Verify that you entered the correct ActivationId or ActivationCode and try again.")
+            raise AwsError("InvalidActivationId", BAD_ACTIVATION_ID)
         if body["ActivationCode"] != a.code:
             raise AwsError("InvalidActivation", "The activation isn't valid: the ActivationId and the ActivationCode don't match.")
         if self.clock.now() >= a.expires:
@@ -294,7 +300,8 @@ class SsmBackend:
                 raise AwsError("InvalidFilterKey", f"The filter key {key!r} isn't valid.")
         mx = body.get("MaxResults")
         if mx is not None and not 5 <= mx <= 50:
-            raise AwsError("ValidationException", f"1 validation error detected: Value '{mx}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50")
+            raise AwsError("ValidationException", f"1 validation error detected: Value '{mx}' at 'maxResults' "
+                                                  "failed to satisfy constraint: Member must have value between 5 and 50")
         page, nxt = paginate(items, mx, body.get("NextToken"), "InvalidNextToken", 50, 50)
         out: dict[str, Any] = {"InstanceInformationList": [self._instance_json(i) for i in page]}
         if nxt:

@@ -6,7 +6,6 @@ import time
 import botocore.exceptions
 import pytest
 
-from .conftest import FAST  # noqa: F401
 
 
 def _code(exc_info) -> str:
