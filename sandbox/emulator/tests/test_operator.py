@@ -180,3 +180,40 @@ def test_virtual_instances_without_auto_run(emu):
     # spread over both instances
     cis = ecs.describe_container_instances(cluster="default", containerInstances=out["container_instance_arns"])["containerInstances"]
     assert [c["pendingTasksCount"] for c in cis] == [1, 1]
+
+
+def test_seeded_servers_hand_out_the_same_ids():
+    from sandbox.emulator.server import EmulatorServer
+
+    from .conftest import Emu
+
+    seen = []
+    for _ in range(2):
+        with EmulatorServer(port=0, seed=42) as srv:
+            e = Emu(srv.url)
+            ids = []
+            for _ in range(2):  # and again after a reset
+                act = e.activation()
+                ids += [act["ActivationId"], e.agent(act).mi]
+                assert e.op("POST", "reset")[0] == 200
+            assert ids[:2] == ids[2:]
+            seen.append(ids)
+    assert seen[0] == seen[1]
+
+
+def test_extra_host_serves_the_same_state():
+    from sandbox.emulator.server import EmulatorServer
+
+    from .conftest import Emu
+
+    with EmulatorServer(port=0, extra_hosts=("127.0.0.2",)) as srv:
+        assert srv.urls == [srv.url, f"http://127.0.0.2:{srv.port}"]
+        Emu(srv.urls[0]).client("ecs").create_cluster(clusterName="shared")
+        other = Emu(srv.urls[1]).client("ecs")
+        assert other.list_clusters()["clusterArns"] == ["arn:aws:ecs:us-east-1:123456789012:cluster/shared"]
+        # an agent coming in on the extra address is told to poll that address
+        e2 = Emu(srv.urls[1])
+        agent = e2.agent(e2.activation())
+        agent.register("shared")
+        assert agent.poll("shared")["endpoint"] == srv.urls[1]
+        assert e2.op("POST", "reset")[0] == 200
