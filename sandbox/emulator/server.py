@@ -222,6 +222,7 @@ class EmulatorApp:
         if result is not_handled:
             if unknown_ok:
                 return None
+            LOG.warning("not implemented: ecs.%s", op)
             return _json_response(start_response, 400, {"__type": "InvalidAction",
                                                           msg_key: f"The emulator does not implement ECS {op}."})
         return _json_response(start_response, 200, result)
@@ -305,13 +306,19 @@ class EmulatorApp:
     def _virtual_instances(self, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
-        region = body.get("region", "us-east-1")
-        count = body.get("count", 1)
-        if not isinstance(count, int) or not 1 <= count <= 5000:
-            raise ValueError("count must be an integer within 1..5000")
+        region = body.get("region") or "us-east-1"
+        try:  # templated callers (Ansible's uri) may send numbers as strings
+            count = int(body.get("count", 1))
+            cpu, memory = int(body.get("cpu", 2048)), int(body.get("memory", 3800))
+        except (TypeError, ValueError):
+            raise ValueError("count, cpu and memory must be integers") from None
+        if not 1 <= count <= 5000:
+            raise ValueError("count must be within 1..5000")
         prefix = str(body.get("hostname_prefix", "edge-"))
-        cpu, memory = int(body.get("cpu", 2048)), int(body.get("memory", 3800))
-        auto_run = bool(body.get("auto_run", True))
+        auto_run = body.get("auto_run", True)
+        if isinstance(auto_run, str):
+            auto_run = auto_run.strip().lower() not in ("false", "no", "0", "off", "")
+        auto_run = bool(auto_run)
         with self.lock:
             cluster = self.ecs._cluster(region, body.get("cluster", "default"))
             activation = None
@@ -352,7 +359,10 @@ class EmulatorApp:
 
     def _virtual_connection(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = body.get("instance_ids") or []
-        connected = bool(body.get("connected", True))
+        connected = body.get("connected", True)
+        if isinstance(connected, str):
+            connected = connected.strip().lower() not in ("false", "no", "0", "off", "")
+        connected = bool(connected)
         changed = []
         with self.lock:
             for mi in ids:
