@@ -18,6 +18,8 @@ SUITES = [
     ("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic"),
     ("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests",
      "the local AWS emulator"),
+    ("agents", "pytest -q -n 2 -p no:cacheprovider sandbox/agents/tests",
+     "stand-in SSM and ECS agents against the in-process emulator"),
     ("integration", "scripts/run-integration.sh", "modules and roles against the emulator"),
     ("integration-throttled", "scripts/run-integration.sh --throttle 0.2",
      "the same with 20% ThrottlingException on ECS and SSM"),
