@@ -2,9 +2,11 @@
 # Run the collection's ansible-test integration targets against the local AWS
 # emulator (sandbox/emulator).
 #
-# Usage: scripts/run-integration.sh [--throttle RATE] [--faults JSON] [--keep] [target ...]
-#   --throttle 0.2   the emulator answers 20% of ECS and SSM calls with ThrottlingException
-#   --faults JSON    any fault rules (docs/architecture.md, "The emulator"); overrides --throttle
+# Usage: scripts/run-integration.sh [--throttle RATE] [--faults JSON] [--strict-retries] [--keep] [target ...]
+#   --throttle 0.2    the emulator answers 20% of ECS and SSM calls with ThrottlingException
+#   --faults JSON     any fault rules (docs/architecture.md, "The emulator"); overrides --throttle
+#   --strict-retries  AWS_MAX_ATTEMPTS=1: botocore does not retry, so only the modules'
+#                     own retry layer (AWSRetry + ThrottlingException) absorbs throttling
 #   --keep           keep the temporary copy of the collection (path printed)
 #   target ...       ansible-test targets (default: all of tests/integration/targets)
 # Extra ansible-test options go after `--`, e.g. `-- -vvv`.
@@ -22,6 +24,7 @@ venv="$root/.venv"
 throttle=""
 faults=""
 keep=false
+strict=false
 targets=()
 passthrough=()
 while [ $# -gt 0 ]; do
@@ -29,8 +32,9 @@ while [ $# -gt 0 ]; do
     --throttle) throttle="$2"; shift 2 ;;
     --faults) faults="$2"; shift 2 ;;
     --keep) keep=true; shift ;;
+    --strict-retries) strict=true; shift ;;
     --) shift; passthrough=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -42,6 +46,7 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/edgeops-integration.XXXXXX")"
 dest="$work/ansible_collections/edgeops/ecs_anywhere"
 emulator_pid=""
+# shellcheck disable=SC2317  # called through the trap
 cleanup() {
   if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
     kill "$emulator_pid" 2>/dev/null || true
@@ -102,9 +107,14 @@ export EDGEOPS_AWS_CLI="$venv/bin/aws"
 export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 export ANSIBLE_COLLECTIONS_PATH="$work"
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
+if $strict; then export AWS_MAX_ATTEMPTS=1; fi
 cd "$dest"
 rc=0
 ansible-test integration --local --python 3.11 --color no "${passthrough[@]}" "${targets[@]}" || rc=$?
+if [ -n "$faults" ]; then
+  echo "faults injected by the emulator: $("$venv/bin/python" -c 'import json, sys, urllib.request
+print(json.dumps(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/faults", timeout=10)).get("injected", {}), sort_keys=True))' "$endpoint" 2>&1)"
+fi
 if [ "$rc" -ne 0 ]; then
   echo "--- emulator log (tail) ---"; tail -n 30 "$emulator_log" || true
 fi

@@ -25,7 +25,7 @@ description:
   - Calls are batched as the API allows (100 instances a describe, 10 a state change), so
     deregistering N instances costs N deregister calls and about N/10 other calls.
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   cluster:
     description:

@@ -17,7 +17,7 @@ description:
   - Optionally only instances with given statuses, or matching any of the selectors.
   - Fails when the cluster does not exist.
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   cluster:
     description:

@@ -20,7 +20,7 @@ description:
     events.
   - O(state=absent) scales the service to 0 and deletes it.
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   name:
     description:

@@ -19,7 +19,7 @@ description:
   - O(state=absent) deregisters the family's C(ACTIVE) revisions (or one O(revision)).
   - C(community.aws.ecs_taskdefinition) cannot target C(EXTERNAL); this module can.
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   family:
     description:

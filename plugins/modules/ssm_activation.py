@@ -29,7 +29,7 @@ description:
     SSM gives the managed instances) and as the C(Name) tag. Older activations with the same
     name are deleted.
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   name:
     description:

@@ -16,7 +16,7 @@ description:
   - Never returns an activation code (AWS returns a code only once, when it creates the
     activation; see M(edgeops.ecs_anywhere.ssm_activation)).
 author:
-  - edgeops platform team
+  - edgeops platform team (@edgeops)
 options:
   name:
     description:

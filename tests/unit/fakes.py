@@ -38,7 +38,7 @@ class _Base:
             raise client_error("ThrottlingException", "Rate exceeded", op)
 
     def count(self, op):
-        return sum(1 for name, _ in self.calls if name == op)
+        return sum(1 for name, dummy in self.calls if name == op)
 
     def _page(self, items, kwargs, token_key, max_key, limit):
         size = min(kwargs.get(max_key) or limit, limit, self.page_size)

@@ -39,7 +39,7 @@ def test_select_by_each_selector_and_unmatched(aws):
     hosts = fleet(aws, 3)
     selection = select(aws, container_instance_arns=[hosts[0][1], "deadbeef"],
                        managed_instance_ids=[hosts[1][0], "mi-0000000000000dead"],
-                       hostnames=["EDGE-002.example.com".split(".")[0].lower(), "ghost"])
+                       hostnames=["edge-002", "ghost"])
     arns = sorted(t["instance"]["containerInstanceArn"] for t in selection.targets)
     assert arns == sorted(h[1] for h in hosts)
     assert all(t["info"] for t in selection.targets)
@@ -88,7 +88,7 @@ def test_ssm_only_instance_is_selected(aws):
 def test_selection_of_250_instances_by_mi_batches(aws):
     hosts = fleet(aws, 250)
     aws.raw_ssm.page_size = 50
-    selection = select(aws, managed_instance_ids=[mi for mi, _ in hosts])
+    selection = select(aws, managed_instance_ids=[mi for mi, dummy in hosts])
     assert len(selection.targets) == 250
     assert aws.raw_ecs.count("ListContainerInstances") == 3  # pages of 100
     assert aws.raw_ecs.count("DescribeContainerInstances") == 3  # 100 a call
@@ -113,7 +113,7 @@ def test_absent_idle_instances(aws):
     assert {r["status_before"] for r in results} == {"ACTIVE"}
     assert {r["status_after"] for r in results} == {"INACTIVE"}
     assert all(r["deregistered"] == {"container_instance": True, "managed_instance": True} for r in results)
-    assert all(aws.raw_ecs.instances[arn]["status"] == "INACTIVE" for _, arn in hosts)
+    assert all(aws.raw_ecs.instances[arn]["status"] == "INACTIVE" for dummy, arn in hosts)
     assert aws.raw_ssm.managed == {}
     # idempotent: SSM forgot the host names, ECS lists no instance
     changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["edge-000", "edge-001"]))
@@ -131,7 +131,7 @@ def test_absent_again_by_arn_reports_inactive_unchanged(aws):
 
 def test_absent_drains_stops_tasks_then_deregisters(aws):
     hosts = fleet(aws, 2)
-    (mi, arn), (_, other) = hosts
+    (mi, arn), (dummy, other) = hosts
     standalone = aws.raw_ecs.add_task("edge", arn)
     service_task = aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/123")
     bystander = aws.raw_ecs.add_task("edge", other)
@@ -141,7 +141,7 @@ def test_absent_drains_stops_tasks_then_deregisters(aws):
     assert aws.raw_ecs.tasks[standalone]["lastStatus"] == "STOPPED"
     assert aws.raw_ecs.tasks[service_task]["lastStatus"] == "STOPPED"
     assert aws.raw_ecs.tasks[bystander]["lastStatus"] == "RUNNING"
-    ops = [op for op, _ in aws.raw_ecs.calls]
+    ops = [op for op, dummy in aws.raw_ecs.calls]
     # drained first, then the standalone task stopped (only it: the scheduler moves service tasks), then deregistered
     assert ops.index("UpdateContainerInstancesState") < ops.index("StopTask") < ops.index("DeregisterContainerInstance")
     assert [kw["task"] for op, kw in aws.raw_ecs.calls if op == "StopTask"] == [standalone]
@@ -160,7 +160,7 @@ def test_absent_refuses_busy_instance_without_drain_or_force(aws):
     assert aws.raw_ecs.instances[arn]["status"] == "ACTIVE"
     assert mi in aws.raw_ssm.managed
     mutating = {"UpdateContainerInstancesState", "StopTask", "DeregisterContainerInstance"}
-    assert not [op for op, _ in aws.raw_ecs.calls if op in mutating]
+    assert not [op for op, dummy in aws.raw_ecs.calls if op in mutating]
 
 
 def test_absent_force_without_drain(aws):
@@ -223,8 +223,8 @@ def test_absent_check_mode_predicts_and_changes_nothing(aws):
     assert results[0]["status_after"] == "INACTIVE" and results[0]["tasks_stopped"] == [task]
     assert results[0]["deregistered"] == {"container_instance": True, "managed_instance": True}
     read_only = {"DescribeClusters", "ListContainerInstances", "DescribeContainerInstances", "ListTasks", "DescribeTasks"}
-    assert {op for op, _ in aws.raw_ecs.calls} <= read_only
-    assert {op for op, _ in aws.raw_ssm.calls} == {"DescribeInstanceInformation"}
+    assert {op for op, dummy in aws.raw_ecs.calls} <= read_only
+    assert {op for op, dummy in aws.raw_ssm.calls} == {"DescribeInstanceInformation"}
     assert aws.raw_ecs.instances[arn]["status"] == "ACTIVE"
     diff = ci.diff_of(results)
     assert diff["before"]["container_instances"][arn] == {"status": "ACTIVE", "managed_instance_registered": True}
@@ -233,9 +233,9 @@ def test_absent_check_mode_predicts_and_changes_nothing(aws):
 
 def test_absent_500_instances_is_linear(aws):
     hosts = fleet(aws, 500)
-    for _, arn in hosts[:30]:
+    for dummy, arn in hosts[:30]:
         aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/1")
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, _ in hosts]))
+    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
     assert changed and len(results) == 500
     ecs = aws.raw_ecs
     assert ecs.count("DeregisterContainerInstance") == 500
@@ -277,8 +277,8 @@ def test_draining_wait_timeout_names_standalone_tasks(aws):
 
 def test_state_batches_of_ten(aws):
     hosts = fleet(aws, 25)
-    changed, _ = ci.ensure_status(aws.ecs, select(aws, container_instance_arns=[a for _, a in hosts]), "DRAINING",
-                                  wait=False)
+    selection = select(aws, container_instance_arns=[a for dummy, a in hosts])
+    changed, dummy = ci.ensure_status(aws.ecs, selection, "DRAINING", wait=False)
     assert changed
     sizes = [len(kw["containerInstances"]) for op, kw in aws.raw_ecs.calls if op == "UpdateContainerInstancesState"]
     assert sizes == [10, 10, 5]
@@ -290,7 +290,7 @@ def test_throttled_absent_still_converges(aws):
         aws.raw_ecs.throttle[op] = 2
     aws.raw_ssm.throttle["DeregisterManagedInstance"] = 2
     aws.raw_ssm.throttle["DescribeInstanceInformation"] = 2
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, _ in hosts]))
+    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
     assert changed and all(r["deregistered"]["container_instance"] for r in results)
     assert aws.raw_ssm.managed == {}
 

@@ -43,7 +43,7 @@ def test_check_mode_predicts_without_calling_create(aws):
     assert "activation_code" not in activation
     assert activation["registration_limit"] == 2 and activation["registrations_count"] == 0
     assert aws.raw_ssm.activations == {}
-    assert {op for op, _ in aws.raw_ssm.calls} == {"DescribeActivations"}
+    assert {op for op, dummy in aws.raw_ssm.calls} == {"DescribeActivations"}
     assert info["diff"]["before"] == {} and info["diff"]["after"]["name"] == "edge"
 
 
@@ -71,7 +71,7 @@ def test_expired_but_not_asked_to_replace(aws):
 
 def test_role_arn_and_name_compare_equal(aws):
     old = aws.raw_ssm.add_activation("edge", NOW, limit=2, role="ecsAnywhereRole")
-    changed, activation, _ = present(aws, iam_role="arn:aws:iam::123456789012:role/ecsAnywhereRole")
+    changed, activation, dummy = present(aws, iam_role="arn:aws:iam::123456789012:role/ecsAnywhereRole")
     assert not changed and activation["activation_id"] == old
 
 
@@ -112,7 +112,7 @@ def test_absent(aws):
     changed, ids, diff = ssm.ensure_activation_absent(aws.ssm, "edge", check_mode=True)
     assert changed and sorted(ids) == sorted([first, second]) and len(aws.raw_ssm.activations) == 2
     assert diff["before"]["activation_id"] == first and diff["after"] == {}
-    changed, ids, _ = ssm.ensure_activation_absent(aws.ssm, "edge")
+    changed, ids, dummy = ssm.ensure_activation_absent(aws.ssm, "edge")
     assert changed and aws.raw_ssm.activations == {}
     assert ssm.ensure_activation_absent(aws.ssm, "edge")[0] is False
 
@@ -144,5 +144,5 @@ def test_activation_summary_never_has_code(aws):
 
 def test_expiration_date_passed_is_datetime(aws):
     present(aws, expiration_seconds=7200)
-    (_, kwargs), = [c for c in aws.raw_ssm.calls if c[0] == "CreateActivation"]
+    (dummy, kwargs), = [c for c in aws.raw_ssm.calls if c[0] == "CreateActivation"]
     assert kwargs["ExpirationDate"] == NOW + datetime.timedelta(hours=2)

@@ -36,7 +36,7 @@ def test_task_definition_idempotent_despite_ecs_defaults(aws):
     changed, definition, diff = workloads.ensure_task_definition_present(aws.ecs, request(), check_mode=True)
     assert changed and definition["revision"] == 1 and aws.raw_ecs.task_definitions == {}
     assert diff["before"] == {} and diff["after"]["networkMode"] == "bridge"
-    changed, definition, _ = workloads.ensure_task_definition_present(aws.ecs, request())
+    changed, definition, dummy = workloads.ensure_task_definition_present(aws.ecs, request())
     assert changed and definition["revision"] == 1
     for check_mode in (True, False):
         changed, definition, diff = workloads.ensure_task_definition_present(aws.ecs, request(), check_mode=check_mode)
@@ -52,7 +52,7 @@ def test_task_definition_change_makes_new_revision(aws):
     assert changed and predicted["revision"] == 2 and predicted["taskDefinitionArn"].endswith("nginx:2")
     assert diff["before"]["containerDefinitions"][0]["image"] == "nginx:1.27"
     assert diff["after"]["containerDefinitions"][0]["image"] == "nginx:1.28"
-    changed, definition, _ = workloads.ensure_task_definition_present(aws.ecs, request(containers=[changed_image]))
+    changed, definition, dummy = workloads.ensure_task_definition_present(aws.ecs, request(containers=[changed_image]))
     assert changed and definition["revision"] == 2
 
 
@@ -76,9 +76,9 @@ def test_task_definition_absent(aws):
     workloads.ensure_task_definition_present(aws.ecs, request())
     workloads.ensure_task_definition_present(aws.ecs, request(memory=512))
     aws.raw_ecs.register_task_definition(**ecs.build_task_definition_request("nginx-other", [NGINX]))
-    changed, arns, _ = workloads.ensure_task_definition_absent(aws.ecs, "nginx", check_mode=True)
+    changed, arns, dummy = workloads.ensure_task_definition_absent(aws.ecs, "nginx", check_mode=True)
     assert changed and [a.rsplit(":", 1)[-1] for a in arns] == ["1", "2"]
-    changed, arns, _ = workloads.ensure_task_definition_absent(aws.ecs, "nginx")
+    changed, arns, dummy = workloads.ensure_task_definition_absent(aws.ecs, "nginx")
     assert changed and len(arns) == 2
     assert workloads.ensure_task_definition_absent(aws.ecs, "nginx")[0] is False
     assert aws.raw_ecs.describe_task_definition(taskDefinition="nginx-other")["taskDefinition"]["status"] == "ACTIVE"
@@ -120,9 +120,9 @@ def test_service_create_four_steps(aws, cluster):
     changed, predicted, diff = workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2, check_mode=True)
     assert changed and predicted["launchType"] == "EXTERNAL" and predicted["desiredCount"] == 2
     assert aws.raw_ecs.services == {} and diff["before"] == {}
-    changed, service, _ = workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2)
+    changed, service, dummy = workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2)
     assert changed and aws.raw_ecs.count("CreateService") == 1
-    (_, created), = [c for c in aws.raw_ecs.calls if c[0] == "CreateService"]
+    (dummy, created), = [c for c in aws.raw_ecs.calls if c[0] == "CreateService"]
     assert created["launchType"] == "EXTERNAL" and created["schedulingStrategy"] == "REPLICA"
     for check_mode in (True, False):
         changed, service, diff = workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2,
@@ -139,9 +139,9 @@ def test_service_update_only_changed_fields(aws, cluster):
                                                                 check_mode=True)
     assert changed and predicted["desiredCount"] == 3 and aws.raw_ecs.count("UpdateService") == 0
     assert diff["before"]["desired_count"] == 2 and diff["after"]["desired_count"] == 3
-    changed, service, _ = workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=3,
-                                                           deployment_configuration={"maximumPercent": 100})
-    (_, update), = [c for c in aws.raw_ecs.calls if c[0] == "UpdateService"]
+    changed, service, dummy = workloads.ensure_service_present(
+        aws.ecs, cluster, "web", TD1, desired_count=3, deployment_configuration={"maximumPercent": 100})
+    (dummy, update), = [c for c in aws.raw_ecs.calls if c[0] == "UpdateService"]
     assert update == {"cluster": "edge", "service": "web", "desiredCount": 3}
     # unset desired_count keeps the count
     assert not workloads.ensure_service_present(aws.ecs, cluster, "web", TD1)[0]
@@ -151,9 +151,9 @@ def test_service_placement_and_task_definition_update(aws, cluster):
     workloads.ensure_service_present(aws.ecs, cluster, "web", TD1)
     workloads.ensure_task_definition_present(aws.ecs, request(memory=512))
     td2 = TD1[:-1] + "2"
-    changed, service, _ = workloads.ensure_service_present(
+    changed, service, dummy = workloads.ensure_service_present(
         aws.ecs, cluster, "web", td2, placement_constraints=[{"type": "distinctInstance"}])
-    (_, update), = [c for c in aws.raw_ecs.calls if c[0] == "UpdateService"]
+    (dummy, update), = [c for c in aws.raw_ecs.calls if c[0] == "UpdateService"]
     assert update["taskDefinition"] == td2 and update["placementConstraints"] == [{"type": "distinctInstance"}]
     assert not workloads.ensure_service_present(aws.ecs, cluster, "web", td2,
                                                 placement_constraints=[{"type": "distinctInstance"}])[0]
@@ -198,11 +198,11 @@ def test_service_steady(service, steady):
 
 def test_service_absent(aws, cluster):
     workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2)
-    changed, predicted, _ = workloads.ensure_service_absent(aws.ecs, cluster, "web", check_mode=True)
+    changed, predicted, dummy = workloads.ensure_service_absent(aws.ecs, cluster, "web", check_mode=True)
     assert changed and aws.raw_ecs.services[("edge", "web")]["status"] == "ACTIVE"
-    changed, service, _ = workloads.ensure_service_absent(aws.ecs, cluster, "web")
+    changed, service, dummy = workloads.ensure_service_absent(aws.ecs, cluster, "web")
     assert changed and service["status"] == "INACTIVE"
-    ops = [op for op, _ in aws.raw_ecs.calls]
+    ops = [op for op, dummy in aws.raw_ecs.calls]
     assert ops.index("UpdateService") < ops.index("DeleteService")
     assert workloads.ensure_service_absent(aws.ecs, cluster, "web")[0] is False
     assert workloads.ensure_service_absent(aws.ecs, cluster, "never")[0] is False

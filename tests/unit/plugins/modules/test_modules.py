@@ -226,7 +226,7 @@ def test_service_four_steps_and_absent(run, aws):
     assert r["diff"]["after"]["desired_count"] == 2
     r = run(ecs_external_service, args)
     assert r["changed"] and r["service"]["running_count"] == 2 and r["service"]["status"] == "ACTIVE"
-    (_, created), = [c for c in aws.raw_ecs.calls if c[0] == "CreateService"]
+    (dummy, created), = [c for c in aws.raw_ecs.calls if c[0] == "CreateService"]
     assert created["deploymentConfiguration"] == {
         "maximumPercent": 100, "minimumHealthyPercent": 50,
         "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
