@@ -42,6 +42,15 @@ fi
 
 for _ in $(seq 1 30); do
   if $SUDO virsh -c qemu:///system version >/dev/null 2>&1; then
+    # vagrant-libvirt uploads boxes into the storage pool "default"
+    if ! $SUDO virsh -c qemu:///system pool-info default >/dev/null 2>&1; then
+      log "defining libvirt storage pool default (/var/lib/libvirt/images)"
+      $SUDO mkdir -p /var/lib/libvirt/images
+      $SUDO virsh -c qemu:///system pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
+      $SUDO virsh -c qemu:///system pool-autostart default >/dev/null
+    fi
+    [[ "$($SUDO virsh -c qemu:///system pool-info default)" == *running* ]] \
+      || $SUDO virsh -c qemu:///system pool-start default >/dev/null
     log "libvirt ready ($(virsh -c qemu:///system version 2>/dev/null | awk '/Running hypervisor/ {print $3, $4}'))"
     log "$(vagrant --version), vagrant-libvirt $(dpkg-query -W -f='${Version}' vagrant-libvirt)"
     exit 0
