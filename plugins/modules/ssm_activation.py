@@ -18,7 +18,7 @@ description:
     activation usable returns it without RV(activation.activation_code). Use the code in the
     same play that created it, or set O(replace_when) to include V(always) to get a fresh
     activation (and code) every run.
-  - B(A task that may create an activation must set C(no_log=true)), so the code is never
+  - B(A task that may create an activation must set no_log to true), so the code is never
     printed; without it the module fails before creating anything. Keep the registered
     variable out of logs too (no C(debug) of it, files holding the code mode C(0600)).
   - Activations cannot be modified. When the existing one differs from O(iam_role),
