@@ -11,6 +11,11 @@ listing of ecs_container_instance_info. API calls live in ecs.py and ssm.py."""
 
 from __future__ import annotations
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
@@ -142,7 +147,13 @@ def find_in_other_clusters(ecs, cluster_arn, mi_ids):
     for arn in ecs_api.list_cluster_arns(ecs):
         if arn == cluster_arn:
             continue
-        for instance in ecs_api.all_container_instances(ecs, arn):
+        try:
+            instances = ecs_api.all_container_instances(ecs, arn)
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+                continue  # deleted while we looked
+            raise
+        for instance in instances:
             mi = instance.get("ec2InstanceId")
             if mi in wanted and instance.get("status") in ecs_api.LIVE_STATUSES:
                 found[mi] = ecs_api.cluster_name(arn)

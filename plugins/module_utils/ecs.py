@@ -361,9 +361,22 @@ def task_definition_differs(existing, request):
 # ------------------------------------------------------------------ services
 
 
-def describe_service(client, cluster, name):
-    """The service called ``name`` in ``cluster`` unless missing or INACTIVE."""
-    response = client.describe_services(aws_retry=True, cluster=cluster, services=[name])
+def describe_service(client, cluster, name, missing_cluster_ok=False):
+    """The service called ``name`` in ``cluster`` unless missing or INACTIVE.
+
+    A missing cluster raises EcsAnywhereError, or (``missing_cluster_ok``) means no service."""
+    try:
+        response = client.describe_services(aws_retry=True, cluster=cluster, services=[name])
+    except botocore.exceptions.ClientError as e:
+        if _error_code(e) != "ClusterNotFoundException":
+            raise
+        if missing_cluster_ok:
+            return None
+        raise EcsAnywhereError(
+            f"ECS cluster '{cluster}' does not exist (ClusterNotFound). Check the cluster and region "
+            "options, or create the cluster first (role edgeops.ecs_anywhere.aws_cluster). "
+            "Nothing was changed."
+        ) from None
     for service in response.get("services") or []:
         if service.get("status") != "INACTIVE":
             return service

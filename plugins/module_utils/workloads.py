@@ -231,8 +231,9 @@ def wait_service_steady(client, cluster, name, timeout):
 
 
 def ensure_service_absent(client, cluster, name, wait=True, wait_timeout=600, check_mode=False):
-    """Scale the service to 0 and delete it. Returns ``(changed, service, diff)``."""
-    existing = ecs_api.describe_service(client, cluster, name)
+    """Scale the service to 0 and delete it (a missing cluster holds no service).
+    Returns ``(changed, service, diff)``."""
+    existing = ecs_api.describe_service(client, cluster, name, missing_cluster_ok=True)
     diff = {"before": _service_view(existing), "after": {}}
     if existing is None or existing.get("status") == "DRAINING" and not wait:
         return False, existing, diff

@@ -206,3 +206,10 @@ def test_service_absent(aws, cluster):
     assert ops.index("UpdateService") < ops.index("DeleteService")
     assert workloads.ensure_service_absent(aws.ecs, cluster, "web")[0] is False
     assert workloads.ensure_service_absent(aws.ecs, cluster, "never")[0] is False
+
+
+def test_service_missing_cluster(aws):
+    with pytest.raises(EcsAnywhereError) as e:
+        workloads.ensure_service_present(aws.ecs, "nope", "web", TD1)
+    assert "ClusterNotFound" in e.value.msg and "Nothing was changed" in e.value.msg
+    assert workloads.ensure_service_absent(aws.ecs, "nope", "web") == (False, None, {"before": {}, "after": {}})
