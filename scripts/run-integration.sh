@@ -43,7 +43,11 @@ if [ -n "$throttle" ] && [ -z "$faults" ]; then
   faults="{\"seed\": 7, \"rules\": [{\"service\": \"ecs\", \"operation\": \"*\", \"throttle_rate\": $throttle}, {\"service\": \"ssm\", \"operation\": \"*\", \"throttle_rate\": $throttle}]}"
 fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/edgeops-integration.XXXXXX")"
+# The copy lives under the checkout's .tmp/ (gitignored; it gets its own git repository
+# below) unless RUN_INTEGRATION_WORKDIR names another parent directory.
+work_parent="${RUN_INTEGRATION_WORKDIR:-$root/.tmp}"
+mkdir -p "$work_parent"
+work="$(mktemp -d "$work_parent/integration.XXXXXX")"
 dest="$work/ansible_collections/edgeops/ecs_anywhere"
 emulator_pid=""
 # shellcheck disable=SC2317  # called through the trap
