@@ -59,7 +59,7 @@ class Ids:
 
     def hex(self, n: int) -> str:
         with self.lock:
-            return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
+            return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def digits(self, n: int) -> str:
         with self.lock:

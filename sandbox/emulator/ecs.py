@@ -1252,39 +1252,48 @@ class EcsBackend:
     REASON_ORDER = ["AGENT", "LAUNCH_TYPE", "MEMBER_OF", "DISTINCT_INSTANCE", "RESOURCE:CPU", "RESOURCE:MEMORY", "RESOURCE:PORTS"]
 
     def _choose(self, region: str, c: Obj, td: Obj, launch: str, group: str, constraints: list,
-                strategy: list) -> tuple[Obj | None, str, list]:
+                strategy: list, spread: dict | None = None) -> tuple[Obj | None, str, list]:
+        """Pick an instance for one task. ``spread`` caches (group tasks, tasks) per instance
+        across the placements of one scheduler pass; the caller updates it."""
         cands = [ci for ci in self._cluster_instances(region, c) if ci.status == "ACTIVE"]
         if not cands:
             return None, "No Container Instances were found in your cluster.", []
-        fits, reasons = [], []
-        for ci in cands:
-            reason, ports = self._fits(ci, td, launch, group, constraints)
-            if reason:
-                reasons.append((self.REASON_ORDER.index(reason), reason, ci))
-            else:
-                fits.append((ci, ports))
-        if not fits:
-            reasons.sort(key=lambda r: -r[0])
-            _, reason, ci = reasons[0]
-            return None, f"{reason}|{ci.id}", []
+        spread = {} if spread is None else spread
 
-        def group_count(ci):
-            return sum(1 for t in self.ci_tasks.get(ci.id, ()) if t.group == group and t.desired_status == "RUNNING")
+        def counts(ci):
+            if ci.id not in spread:
+                tasks = self.ci_tasks.get(ci.id, ())
+                spread[ci.id] = [sum(1 for t in tasks if t.group == group and t.desired_status == "RUNNING"),
+                                 sum(1 for t in tasks if t.last_status != "STOPPED")]
+            return spread[ci.id]
 
-        def total(ci):
-            return sum(1 for t in self.ci_tasks.get(ci.id, ()) if t.last_status != "STOPPED")
-
+        # order the candidates by the strategy, then take the first that fits
         kind = (strategy[0].get("type") if strategy else "spread")
         if kind == "binpack":
             field = (strategy[0].get("field") or "memory").upper()
             idx = 0 if field == "CPU" else 1
-            fits.sort(key=lambda f: ((self._registered(f[0], field) - self._used(f[0])[idx]), f[0].registered_at))
+            cands.sort(key=lambda ci: (self._registered(ci, field) - self._used(ci)[idx], ci.registered_at))
         elif kind == "random":
             with self.ids.lock:
-                self.ids.rng.shuffle(fits)
+                self.ids.rng.shuffle(cands)
         else:
-            fits.sort(key=lambda f: (group_count(f[0]), total(f[0]), f[0].registered_at, f[0].id))
-        return fits[0][0], "", fits[0][1]
+            def key(ci):
+                return (*counts(ci), ci.registered_at, ci.id)
+
+            best = min(cands, key=key)  # usually fits: no need to order everyone
+            reason, ports = self._fits(best, td, launch, group, constraints)
+            if not reason:
+                return best, "", ports
+            cands.sort(key=key)
+        reasons = []
+        for ci in cands:
+            reason, ports = self._fits(ci, td, launch, group, constraints)
+            if not reason:
+                return ci, "", ports
+            reasons.append((self.REASON_ORDER.index(reason), reason, ci))
+        reasons.sort(key=lambda r: -r[0])
+        _, reason, ci = reasons[0]
+        return None, f"{reason}|{ci.id}", []
 
     def _event(self, svc: Obj, message: str, dedupe: bool = False) -> None:
         if dedupe and any(e["message"] == message and self.clock.now() - e["createdAt"] < 300 for e in svc.events[:10]):
@@ -1394,11 +1403,15 @@ class EcsBackend:
                 old.remove(t)
                 stopped.append(t)
         started: list[Obj] = []
+        spread: dict = {}
         while len(prim) < desired and len(prim) + len(old) < max_total:
-            ci, reason, ports = self._choose(region, c, td, svc.launch_type, group, constraints, svc.strategy)
+            ci, reason, ports = self._choose(region, c, td, svc.launch_type, group, constraints, svc.strategy, spread)
             if ci is None:
                 self._unplaceable(svc, reason)
                 break
+            if ci.id in spread:
+                spread[ci.id][0] += 1
+                spread[ci.id][1] += 1
             t = self._new_task(ci, td, svc.launch_type, group, primary.id, svc, primary, ports,
                                tags=dict(svc.tags) if svc.propagate_tags == "SERVICE" else {})
             prim.append(t)
