@@ -48,3 +48,13 @@ def test_refuses_non_local_bind(host):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 2
     assert "refusing" in err
+
+
+def test_faults_option_reads_json_or_a_file(tmp_path):
+    from sandbox.emulator.__main__ import _faults
+
+    spec = {"seed": 9, "rules": [{"service": "ssm", "operation": "*", "error_rate": 0.5}]}
+    path = tmp_path / "faults.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    assert _faults(str(path)) == spec
+    assert _faults(json.dumps(spec)) == spec
