@@ -29,8 +29,10 @@ emulator_up() {
     return 0
   fi
   say "starting the AWS emulator on 127.0.0.1:$PORT and $GATEWAY:$PORT"
-  (cd "$ROOT" && setsid "$PY" -m sandbox.emulator --port "$PORT" --host 127.0.0.1 \
-      --extra-host "$GATEWAY" >"$STATE/emulator.log" 2>&1 & echo $! >"$STATE/emulator.pid")
+  cd "$ROOT"
+  setsid "$PY" -m sandbox.emulator --port "$PORT" --host 127.0.0.1 \
+      --extra-host "$GATEWAY" >"$STATE/emulator.log" 2>&1 </dev/null &
+  echo $! >"$STATE/emulator.pid"
   for _ in $(seq 1 100); do
     grep -q "^ready on" "$STATE/emulator.log" 2>/dev/null && { say "$(grep '^ready on' "$STATE/emulator.log")"; return 0; }
     kill -0 "$(cat "$STATE/emulator.pid")" 2>/dev/null || break
@@ -81,15 +83,17 @@ down() {
   if [ -n "$ids" ]; then
     say "removing edge containers"
     # shellcheck disable=SC2086
-    docker rm -f $ids >/dev/null
+    docker rm -f -v $ids >/dev/null
   fi
-  docker volume ls -q | grep -E "^$SANDBOX-edge-[0-9]+-docker$" | xargs -r docker volume rm >/dev/null
+  docker volume ls -q | { grep -E "^$SANDBOX-edge-[0-9]+-docker$" || true; } | xargs -r docker volume rm >/dev/null
   docker network rm "$NET" >/dev/null 2>&1 || true
   if [ -f "$STATE/emulator.pid" ]; then
     say "stopping the emulator"
     kill "$(cat "$STATE/emulator.pid")" 2>/dev/null || true
     rm -f "$STATE/emulator.pid"
   fi
+  # an emulator of this sandbox whose pid file was lost
+  pkill -f -- "-m sandbox.emulator --port $PORT --host 127.0.0.1 --extra-host $GATEWAY\$" 2>/dev/null || true
   say "down"
 }
 
