@@ -24,9 +24,10 @@ done
 
 # Install from the tarball into an isolated path; dependencies are bundled with
 # the ansible package (Galaxy is not reachable), hence --no-deps.
-ansible-galaxy collection install --no-deps -p "$tmp/install" "$tarball" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$tmp/install" ANSIBLE_CONFIG=/dev/null
-cd "$tmp"   # away from the checkout's ansible.cfg
+ansible-galaxy collection install --force --no-deps -p "$tmp/install" "$tarball" >/dev/null
+printf '[defaults]\ncollections_path = %s\n' "$tmp/install" >"$tmp/ansible.cfg"
+export ANSIBLE_CONFIG="$tmp/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$tmp/install" ANSIBLE_NOCOLOR=1
+cd "$tmp"   # away from the checkout and its ansible.cfg
 installed="$tmp/install/ansible_collections/edgeops/ecs_anywhere"
 count=0
 for m in "$installed"/plugins/modules/*.py; do
