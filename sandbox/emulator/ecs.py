@@ -208,7 +208,7 @@ class EcsBackend:
         self.services: dict[str, dict[str, Obj]] = {}    # region -> arn -> svc
         self.tasks: dict[str, dict[str, Obj]] = {}       # region -> id -> task
         self.ci_tasks: dict[str, list[Obj]] = {}          # container instance id -> its tasks
-        self.svc_tasks: dict[str, list[Obj]] = {}         # service arn -> its tasks
+        self.svc_live: dict[str, dict[str, Obj]] = {}     # service arn -> its tasks not yet STOPPED
         self.live: dict[str, dict[str, Obj]] = {}         # region -> id -> task not yet STOPPED
 
     # ------------------------------------------------------------ arns & lookups
@@ -285,7 +285,7 @@ class EcsBackend:
     # ------------------------------------------------------------ json views
     def _cluster_json(self, c: Obj, include: list[str] | None = None) -> dict[str, Any]:
         region = c.region
-        tasks = self._cluster_tasks(region, c) if c.status == "ACTIVE" else []
+        tasks = [t for t in self.live.get(region, {}).values() if t.cluster == c.name] if c.status == "ACTIVE" else []
         out = {
             "clusterArn": c.arn, "clusterName": c.name, "status": c.status,
             "registeredContainerInstancesCount": sum(
@@ -394,7 +394,7 @@ class EcsBackend:
 
     def _svc_counts(self, svc: Obj, dep_id: str | None = None) -> tuple[int, int]:
         running = pending = 0
-        for t in self.svc_tasks.get(svc.arn, ()):
+        for t in self.svc_live.get(svc.arn, {}).values():
             if dep_id and t.deployment != dep_id:
                 continue
             if t.last_status == "RUNNING":
@@ -1159,7 +1159,7 @@ class EcsBackend:
         self.live.setdefault(ci.region, {})[tid] = t
         self.ci_tasks.setdefault(ci.id, []).append(t)
         if svc is not None:
-            self.svc_tasks.setdefault(svc.arn, []).append(t)
+            self.svc_live.setdefault(svc.arn, {})[tid] = t
         return t
 
     def _stop(self, t: Obj, code: str, reason: str) -> None:
@@ -1187,6 +1187,8 @@ class EcsBackend:
             return
         t.last_status = "STOPPED"
         self.live.get(t.region, {}).pop(t.id, None)
+        if t.service_arn:
+            self.svc_live.get(t.service_arn, {}).pop(t.id, None)
         t.stopped_at = now
         t.execution_stopped_at = getattr(t, "execution_stopped_at", None) or now
         if t.desired_status != "STOPPED":
@@ -1349,7 +1351,7 @@ class EcsBackend:
             return False
         changed = False
         cis = self.instances.get(region, {})
-        live = [t for t in self.svc_tasks.get(svc.arn, ()) if t.desired_status == "RUNNING"]
+        live = [t for t in self.svc_live.get(svc.arn, {}).values() if t.desired_status == "RUNNING"]
         # tasks on instances that are draining or gone are stopped; the scheduler replaces them
         for t in list(live):
             ci = cis.get(t.ci)
@@ -1366,7 +1368,7 @@ class EcsBackend:
                 stopped.append(t)
             if stopped:
                 self._event(svc, f"service {svc.name} has stopped {len(stopped)} running tasks: " + " ".join(f"(task {t.id})." for t in stopped))
-            if not any(t.last_status != "STOPPED" for t in self.svc_tasks.get(svc.arn, ())):
+            if not self.svc_live.get(svc.arn):
                 svc.status = "INACTIVE"
                 for d in svc.deployments:
                     d.status = "INACTIVE"
@@ -1429,7 +1431,7 @@ class EcsBackend:
         primary = svc.deployments[0]
         remaining = [primary]
         for d in svc.deployments[1:]:
-            if any(t.deployment == d.id and t.last_status != "STOPPED" for t in self.svc_tasks.get(svc.arn, ())):
+            if any(t.deployment == d.id for t in self.svc_live.get(svc.arn, {}).values()):
                 remaining.append(d)
             else:
                 d.status = "INACTIVE"

@@ -9,6 +9,7 @@ Requests flow:
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -465,6 +466,7 @@ class EmulatorServer:
 
     def start(self) -> "EmulatorServer":
         self.app.warm()
+        gc.freeze()  # moto's import-time objects (policies, models) need no more cyclic GC passes
         handler = type("Handler", (_Handler,), {"quiet": not self.verbose})
         first = make_server(self.host, self.port, self.app, threaded=True, request_handler=handler)
         self.port = first.server_port
