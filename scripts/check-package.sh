@@ -40,7 +40,7 @@ done
 for r in "$installed"/roles/*/; do
   name="edgeops.ecs_anywhere.$(basename "$r")"
   out="$(ansible-doc -t role "$name")" || { echo "ansible-doc -t role failed for $name" >&2; exit 1; }
-  echo "$out" | grep -q "ENTRY POINT: main" || { echo "role $name renders no main entry point" >&2; exit 1; }
+  echo "$out" | grep -qE "ENTRY POINT: [*]?main[*]? " || { echo "role $name renders no main entry point" >&2; exit 1; }
   echo ">> ansible-doc role $name: $(echo "$out" | grep -c 'ENTRY POINT') entry point(s)"
   count=$((count + 1))
 done
