@@ -392,7 +392,7 @@ class _Handler(MotoRequestHandler):
 
     quiet = True
     disable_nagle_algorithm = True
-    timeout = 60  # idle keep-alive connections are closed after this
+    timeout = 120  # idle keep-alive connections are closed after this
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         if not self.quiet:
