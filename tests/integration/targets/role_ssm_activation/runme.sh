@@ -57,7 +57,7 @@ step unchanged "check mode agrees" converge.yml --check
 step unchanged "state read back: no activation" verify.yml
 rm -f "$it_root/edge-a/registration" "$it_root/edge-c/registration"
 step changed "check mode accepts an IAM role that aws_cluster would create in the same run" \
-  converge.yml --check -e "$two" -e ssm_activation_iam_role=itRoleNotYet -e aws_cluster_instance_role_name=itRoleNotYet
+  converge.yml --check -e "$two" -e it_published_role=itRoleNotYet
 step changed "a missing IAM role fails before anything is created" fail_missing_role.yml
 step changed "more hosts than one activation covers fail before anything is created (AWS limit lowered to 1)" \
   fail_too_many.yml -e __ssm_activation_registration_limit_max=1
