@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Vagrant scenario as CI runs it here: libvirt on QEMU without KVM, the
+# locally built Debian 12 box, one VM, loopback-only networking. Installs and
+# starts what Vagrant needs, builds/adds the box (cached), runs
+# `molecule test -s vagrant -p edge-debian12` and prints each stage's time.
+#   molecule/vagrant/run.sh            (from the repository root or anywhere)
+# Environment: VAGRANT_SKIP_HOST_SETUP=1 skips install-host.sh and build-box.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "${ROOT}"
+export PATH="${ROOT}/.venv/bin:${PATH}"
+export MOLECULE_VAGRANT_PROVIDER="${MOLECULE_VAGRANT_PROVIDER:-libvirt}"
+export MOLECULE_VAGRANT_LIBVIRT_DRIVER="${MOLECULE_VAGRANT_LIBVIRT_DRIVER:-qemu}"
+export MOLECULE_VAGRANT_DEBIAN_BOX="${MOLECULE_VAGRANT_DEBIAN_BOX:-local/debian12}"
+export MOLECULE_VAGRANT_CPUS="${MOLECULE_VAGRANT_CPUS:-2}"
+export MOLECULE_VAGRANT_MEMORY="${MOLECULE_VAGRANT_MEMORY:-2048}"
+export MOLECULE_NO_LOG="${MOLECULE_NO_LOG:-false}"
+
+START=$(date +%s)
+stamp() { printf '==> vagrant: %s (+%ss)\n' "$*" "$(( $(date +%s) - START ))"; }
+
+if [[ -z "${VAGRANT_SKIP_HOST_SETUP:-}" ]]; then
+  t=$(date +%s); sandbox/vagrant/install-host.sh; HOST_S=$(( $(date +%s) - t ))
+  t=$(date +%s); sandbox/vagrant/build-box.sh; BOX_S=$(( $(date +%s) - t ))
+  stamp "host ready: install-host ${HOST_S}s, box ${BOX_S}s"
+fi
+
+for artifact in .cache/mirror/sandbox-signing-key.asc .cache/images/nginx.tar; do
+  [[ -e "${artifact}" ]] || { echo "missing ${artifact}: run sandbox/agents/build.sh and sandbox/images/build.sh" >&2; exit 1; }
+done
+
+# molecule's own output, plus a line with the time of every stage and a table at the end
+set +e
+timeout "${VAGRANT_SCENARIO_TIMEOUT:-3600}" molecule test -s vagrant -p edge-debian12 2>&1 | python3 -u -c '
+import re, sys, time
+ansi = re.compile(r"\x1b\[[0-9;]*m")
+start, began, rows = time.time(), {}, []
+for line in sys.stdin:
+    sys.stdout.write(line)
+    plain = ansi.sub("", line)
+    m = re.search(r"vagrant ➜ ([a-z_-]+): (Executing|Executed: (\w+))", plain)
+    if not m or plain.lstrip().startswith("vagrant ➜"):
+        continue
+    stage, what, outcome = m.groups()
+    if what == "Executing":
+        began[stage] = time.time()
+    elif stage in began:
+        secs = time.time() - began.pop(stage)
+        rows.append((stage, outcome, secs))
+        print(f"==> vagrant stage {stage}: {outcome} in {secs:.0f} s", flush=True)
+print("\n==> vagrant scenario stages")
+for stage, outcome, secs in rows:
+    print(f"    {stage:<12} {outcome:<11} {secs:6.0f} s")
+print(f"    {\"total\":<12} {\"\":<11} {time.time() - start:6.0f} s")
+'
+rc=${PIPESTATUS[0]}
+set -e
+stamp "molecule test -s vagrant: rc=${rc}"
+exit "${rc}"
