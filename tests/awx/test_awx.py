@@ -84,18 +84,18 @@ def _by_name(records, module):
 
 # --- the validator itself ----------------------------------------------------
 def test_validator_rejects_misspelt_job_template_option():
-    errors, _ = awx_argspec.validate("job_template", {"name": "x", "ask_limit_on_lanch": True})
+    errors = awx_argspec.validate("job_template", {"name": "x", "ask_limit_on_lanch": True})[0]
     assert any("ask_limit_on_lanch" in e and "Unsupported parameters" in e for e in errors), errors
 
 
 def test_validator_rejects_wrong_type_and_choice():
-    errors, _ = awx_argspec.validate("job_template", {"name": "x", "job_type": "runn", "forks": "many"})
+    errors = awx_argspec.validate("job_template", {"name": "x", "job_type": "runn", "forks": "many"})[0]
     assert any("job_type" in e and "one of" in e for e in errors), errors
     assert any("forks" in e for e in errors), errors
 
 
 def test_validator_rejects_missing_required_option():
-    errors, _ = awx_argspec.validate("credential", {"name": "x"})
+    errors = awx_argspec.validate("credential", {"name": "x"})[0]
     assert any("credential_type" in e for e in errors), errors
 
 
@@ -230,7 +230,7 @@ def test_deliberately_wrong_field_fails(tmp_path, needle, replacement, expected)
     assert text.count(needle) == 1, "mutation anchor not found once in the playbook"
     broken = tmp_path / "awx_configure_broken.yml"
     broken.write_text(text.replace(needle, replacement))
-    proc, _ = dry_run(tmp_path, playbook=broken)
+    proc = dry_run(tmp_path, playbook=broken)[0]
     assert proc.returncode != 0
     assert expected in proc.stdout, proc.stdout[-3000:]
 
