@@ -20,15 +20,15 @@ export MOLECULE_NO_LOG="${MOLECULE_NO_LOG:-false}"
 START=$(date +%s)
 stamp() { printf '==> vagrant: %s (+%ss)\n' "$*" "$(( $(date +%s) - START ))"; }
 
+for artifact in .cache/mirror/sandbox-signing-key.asc .cache/images/nginx.tar; do
+  [[ -e "${artifact}" ]] || { echo "missing ${artifact}: run sandbox/agents/build.sh and sandbox/images/build.sh" >&2; exit 1; }
+done
+
 if [[ -z "${VAGRANT_SKIP_HOST_SETUP:-}" ]]; then
   t=$(date +%s); sandbox/vagrant/install-host.sh; HOST_S=$(( $(date +%s) - t ))
   t=$(date +%s); sandbox/vagrant/build-box.sh; BOX_S=$(( $(date +%s) - t ))
   stamp "host ready: install-host ${HOST_S}s, box ${BOX_S}s"
 fi
-
-for artifact in .cache/mirror/sandbox-signing-key.asc .cache/images/nginx.tar; do
-  [[ -e "${artifact}" ]] || { echo "missing ${artifact}: run sandbox/agents/build.sh and sandbox/images/build.sh" >&2; exit 1; }
-done
 
 # molecule's own output, plus a line with the time of every stage and a table at the end
 set +e
@@ -52,7 +52,7 @@ for line in sys.stdin:
 print("\n==> vagrant scenario stages")
 for stage, outcome, secs in rows:
     print(f"    {stage:<12} {outcome:<11} {secs:6.0f} s")
-print(f"    {\"total\":<12} {\"\":<11} {time.time() - start:6.0f} s")
+print("    %-12s %-11s %6.0f s" % ("total", "", time.time() - start))
 '
 rc=${PIPESTATUS[0]}
 set -e
