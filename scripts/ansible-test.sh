@@ -26,6 +26,10 @@ git ls-files -co --exclude-standard -z \
   | rsync -a --from0 --files-from=- ./ "$dest/"
 # ansible-test uses git to list files when it finds a repository: give the copy one.
 ( cd "$dest" && git init -q && git add -A >/dev/null 2>&1 ) || true
+# Collections the sanity tests resolve (doc fragments of amazon.aws), beside the copy.
+for ns in amazon community ansible; do
+  ln -sfn "$venv/lib/python3.11/site-packages/ansible_collections/$ns" "$work/ansible_collections/$ns"
+done
 cd "$dest"
 export PATH="$venv/bin:$PATH"
 exec ansible-test "$@" --python 3.11
