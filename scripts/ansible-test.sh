@@ -12,10 +12,9 @@ dest="$work/ansible_collections/edgeops/ecs_anywhere"
 # Offline pip bootstrap for ansible-test's per-test virtual environments.
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
-for ver in 24_2; do
-  cmp -s "$root/scripts/ansible-test-get-pip.py" "$cache/get_pip_$ver.py" ||
-    cp "$root/scripts/ansible-test-get-pip.py" "$cache/get_pip_$ver.py"
-done
+pip_ver=24_2   # the pip version ansible-test 2.19 bootstraps
+cmp -s "$root/scripts/ansible-test-get-pip.py" "$cache/get_pip_$pip_ver.py" ||
+  cp "$root/scripts/ansible-test-get-pip.py" "$cache/get_pip_$pip_ver.py"
 
 rm -rf "$dest"; mkdir -p "$dest"
 cd "$root"

@@ -136,8 +136,11 @@ def ensure_service_present(client, cluster, name, task_definition_arn, desired_c
                            deployment_configuration=None, placement_constraints=None,
                            placement_strategy=None, scheduling_strategy=None,
                            force_new_deployment=False, check_mode=False):
-    """Create or update an EXTERNAL service. Returns ``(changed, service, diff)``."""
-    existing = ecs_api.describe_service(client, cluster, name)
+    """Create or update an EXTERNAL service. Returns ``(changed, service, diff)``.
+
+    In check mode a cluster that does not exist yet (a playbook that creates it
+    first, checked as a whole) means the service would be created."""
+    existing = ecs_api.describe_service(client, cluster, name, missing_cluster_ok=check_mode)
     if existing and existing.get("status") == "DRAINING":
         raise EcsAnywhereError(
             f"Service {name} in cluster {cluster} is being deleted (DRAINING). Wait until it is "

@@ -64,7 +64,7 @@ def inventory(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sandbox():
     env = sandbox_env()
-    subprocess.run([os.path.join(ROOT, "sandbox", "sandbox.sh"), "down"], env=env, cwd=ROOT,
+    subprocess.run([os.path.join(ROOT, "sandbox", "sandbox.sh"), "down"], env=env, cwd=ROOT, check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.check_call([os.path.join(ROOT, "sandbox", "sandbox.sh"), "up"], env=env, cwd=ROOT)
     yield env
@@ -75,7 +75,7 @@ def sandbox():
 def playbook(sandbox, inventory):
     def run(*args, check_rc=True):
         cmd = ["ansible-playbook", "-i", inventory] + list(args)
-        proc = subprocess.run(cmd, cwd=ROOT, env=sandbox, stdout=subprocess.PIPE,
+        proc = subprocess.run(cmd, cwd=ROOT, env=sandbox, stdout=subprocess.PIPE, check=False,
                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
         print(proc.stdout[-4000:])
         if check_rc and proc.returncode != 0:
@@ -93,5 +93,5 @@ def aws(sandbox):
 
 
 def edge(host, *cmd):
-    return subprocess.run(["docker", "exec", host] + list(cmd), stdout=subprocess.PIPE,
+    return subprocess.run(["docker", "exec", host] + list(cmd), stdout=subprocess.PIPE, check=False,
                           stderr=subprocess.STDOUT, text=True)

@@ -20,7 +20,7 @@ def pytest_terminal_summary(terminalreporter):
         total += seconds
         tr.write_line("  %-24s %-8s %7.1f s" % (name, outcome.upper(), seconds))
     tr.write_line("  %-24s %-8s %7.1f s" % ("total", "", total))
-    failed = [n for n, o, _ in RESULTS if o == "failed"]
+    failed = [r[0] for r in RESULTS if r[1] == "failed"]
     if failed:
         tr.write_line("  first failing suite: %s (log: .tmp/logs/%s.log)" % (failed[0], failed[0]))
     tr.write_line("  finished %s" % time.strftime("%Y-%m-%d %H:%M:%S"))

@@ -33,8 +33,9 @@ SUITES = [
 def selected():
     only = [s for s in os.environ.get("SUITES", "").split(",") if s]
     skip = [s for s in os.environ.get("SKIP", "").split(",") if s]
-    unknown = [s for s in only + skip if s not in {n for n, _, _ in SUITES}]
+    names = [suite[0] for suite in SUITES]
+    unknown = [s for s in only + skip if s not in names]
     if unknown:
         raise SystemExit("unknown suite(s): %s; known: %s" % (
-            ", ".join(unknown), ", ".join(n for n, _, _ in SUITES)))
+            ", ".join(unknown), ", ".join(names)))
     return [s for s in SUITES if (not only or s[0] in only) and s[0] not in skip]

@@ -131,6 +131,17 @@ def test_service_create_four_steps(aws, cluster):
     assert aws.raw_ecs.count("UpdateService") == 0
 
 
+def test_service_check_mode_before_its_cluster_exists(aws):
+    # site.yml --check: aws_cluster would create the cluster first, so the service would be created
+    changed, predicted, diff = workloads.ensure_service_present(aws.ecs, "not-yet", "web", TD1, check_mode=True)
+    assert changed and predicted["launchType"] == "EXTERNAL" and diff["before"] == {}
+    assert aws.raw_ecs.services == {}
+    # a real run still refuses clearly
+    with pytest.raises(EcsAnywhereError) as e:
+        workloads.ensure_service_present(aws.ecs, "not-yet", "web", TD1)
+    assert "ClusterNotFound" in e.value.msg
+
+
 def test_service_update_only_changed_fields(aws, cluster):
     workloads.ensure_service_present(aws.ecs, cluster, "web", TD1, desired_count=2,
                                      deployment_configuration={"maximumPercent": 100, "minimumHealthyPercent": 50})
