@@ -58,6 +58,87 @@ def require_cluster(client, cluster, region=None):
     return found
 
 
+CLUSTER_INCLUDE = ["SETTINGS", "TAGS"]
+CONTAINER_INSIGHTS = "containerInsights"
+CONTAINER_INSIGHTS_VALUES = ("enabled", "disabled", "enhanced")
+# DeleteCluster refusals and what to do about them.
+_CLUSTER_NOT_EMPTY = {
+    "ClusterContainsContainerInstancesException": "container instances are still registered",
+    "ClusterContainsServicesException": "services are still active",
+    "ClusterContainsTasksException": "tasks are still running",
+}
+
+
+def describe_cluster_full(client, cluster):
+    """The ACTIVE cluster ``cluster`` with its settings and tags, or None."""
+    response = client.describe_clusters(aws_retry=True, clusters=[cluster], include=CLUSTER_INCLUDE)
+    for found in response.get("clusters") or []:
+        if found.get("status") == "ACTIVE":
+            return found
+    return None
+
+
+def create_cluster(client, name, settings=None, tags=None):
+    request = {"clusterName": name}
+    if settings:
+        request["settings"] = settings
+    if tags:
+        request["tags"] = tags_to_ecs(tags)
+    return client.create_cluster(aws_retry=True, **request)["cluster"]
+
+
+def update_cluster_settings(client, cluster, settings):
+    return client.update_cluster_settings(aws_retry=True, cluster=cluster, settings=settings)["cluster"]
+
+
+def tag_resource(client, arn, tags):
+    client.tag_resource(aws_retry=True, resourceArn=arn, tags=tags_to_ecs(tags))
+
+
+def untag_resource(client, arn, keys):
+    client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=list(keys))
+
+
+def delete_cluster(client, cluster):
+    """Delete ``cluster``. Raises EcsAnywhereError saying what to remove first
+    when ECS refuses because the cluster is not empty."""
+    try:
+        return client.delete_cluster(aws_retry=True, cluster=cluster)["cluster"]
+    except botocore.exceptions.ClientError as e:
+        if _error_code(e) not in _CLUSTER_NOT_EMPTY:
+            raise
+        raise EcsAnywhereError(
+            cluster_not_empty_message(cluster, _CLUSTER_NOT_EMPTY[_error_code(e)]),
+            error_code=_error_code(e),
+        ) from None
+
+
+def cluster_not_empty_message(cluster, why):
+    return (
+        f"ECS refuses to delete cluster '{cluster}': {why}. Remove them first: delete the services "
+        "(edgeops.ecs_anywhere.ecs_external_service state=absent, or the nginx_service role's `remove` "
+        "entry point) and decommission the edge hosts (playbooks/decommission.yml, or "
+        "edgeops.ecs_anywhere.ecs_container_instance state=absent), or run playbooks/teardown.yml "
+        "which does both in order. Nothing was changed."
+    )
+
+
+def tags_to_ecs(tags):
+    return [{"key": k, "value": str(v)} for k, v in sorted((tags or {}).items())]
+
+
+def tags_from_ecs(tags):
+    return {t["key"]: t.get("value", "") for t in tags or []}
+
+
+def cluster_setting(cluster, name=CONTAINER_INSIGHTS):
+    """The value of setting ``name`` of a described cluster, or None."""
+    for setting in (cluster or {}).get("settings") or []:
+        if setting.get("name") == name:
+            return setting.get("value")
+    return None
+
+
 def list_cluster_arns(client):
     return paginate(client.list_clusters, "clusterArns", maxResults=PAGE_SIZE)
 

@@ -110,10 +110,87 @@ class FakeEcs(_Base):
                 self._stop(arn)
 
     # -- clusters
+    def _cluster_view(self, name, include=()):
+        """A cluster as DescribeClusters shows it: counts computed, settings and tags
+        only when ``include`` asks for them (as ECS does)."""
+        cluster = {k: v for k, v in self.clusters[name].items() if k not in ("settings", "tags")}
+        active = cluster["status"] == "ACTIVE"
+        cluster.update(
+            registeredContainerInstancesCount=sum(
+                1 for i in self.instances.values() if active and i["cluster"] == name and i["status"] in ("ACTIVE", "DRAINING")),
+            activeServicesCount=sum(
+                1 for (c, dummy), s in self.services.items() if active and c == name and s["status"] == "ACTIVE"),
+            runningTasksCount=sum(
+                1 for t in self.tasks.values() if active and t["clusterArn"].endswith("/" + name) and t["lastStatus"] == "RUNNING"),
+            pendingTasksCount=0,
+        )
+        if "SETTINGS" in include:
+            cluster["settings"] = [dict(s) for s in self.clusters[name].get("settings", [])]
+        if "TAGS" in include:
+            cluster["tags"] = [dict(t) for t in self.clusters[name].get("tags", [])]
+        return cluster
+
     def describe_clusters(self, **kw):
         self._call("DescribeClusters", kw)
-        found = [dict(self.clusters[c.rsplit("/", 1)[-1]]) for c in kw["clusters"] if c.rsplit("/", 1)[-1] in self.clusters]
+        include = kw.get("include") or ()
+        for value in include:
+            if value not in ("ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"):
+                raise client_error("InvalidParameterException", f"include {value} is not valid")
+        found = [self._cluster_view(c.rsplit("/", 1)[-1], include) for c in kw["clusters"]
+                 if c.rsplit("/", 1)[-1] in self.clusters]
         return {"clusters": found, "failures": []}
+
+    def create_cluster(self, **kw):
+        self._call("CreateCluster", kw)
+        name = kw["clusterName"]
+        if name in self.clusters and self.clusters[name]["status"] == "ACTIVE":
+            return {"cluster": self._cluster_view(name, ("SETTINGS", "TAGS"))}
+        cluster = self.add_cluster(name)
+        cluster["settings"] = [dict(s) for s in kw.get("settings") or [{"name": "containerInsights", "value": "disabled"}]]
+        cluster["tags"] = [dict(t) for t in kw.get("tags") or []]
+        return {"cluster": self._cluster_view(name, ("SETTINGS", "TAGS"))}
+
+    def update_cluster_settings(self, **kw):
+        self._call("UpdateClusterSettings", kw)
+        name = self._cluster(kw["cluster"])
+        for setting in kw["settings"]:
+            if setting["name"] != "containerInsights" or setting["value"] not in ("enabled", "disabled", "enhanced"):
+                raise client_error("InvalidParameterException", f"invalid setting {setting}")
+            current = [s for s in self.clusters[name].get("settings", []) if s["name"] != setting["name"]]
+            self.clusters[name]["settings"] = current + [dict(setting)]
+        return {"cluster": self._cluster_view(name, ("SETTINGS", "TAGS"))}
+
+    def _cluster_by_arn(self, arn):
+        for name, cluster in self.clusters.items():
+            if cluster["clusterArn"] == arn and cluster["status"] == "ACTIVE":
+                return name
+        raise client_error("InvalidParameterException", "The specified cluster is inactive or missing.")
+
+    def tag_resource(self, **kw):
+        self._call("TagResource", kw)
+        cluster = self.clusters[self._cluster_by_arn(kw["resourceArn"])]
+        keys = {t["key"] for t in kw["tags"]}
+        cluster["tags"] = [t for t in cluster.get("tags", []) if t["key"] not in keys] + [dict(t) for t in kw["tags"]]
+        return {}
+
+    def untag_resource(self, **kw):
+        self._call("UntagResource", kw)
+        cluster = self.clusters[self._cluster_by_arn(kw["resourceArn"])]
+        cluster["tags"] = [t for t in cluster.get("tags", []) if t["key"] not in kw["tagKeys"]]
+        return {}
+
+    def delete_cluster(self, **kw):
+        self._call("DeleteCluster", kw)
+        name = self._cluster(kw["cluster"])
+        view = self._cluster_view(name)
+        if self.clusters[name]["status"] != "ACTIVE":
+            raise client_error("ClusterNotFoundException", "Cluster not found.")
+        if view["registeredContainerInstancesCount"]:
+            raise client_error("ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining.")
+        if view["activeServicesCount"]:
+            raise client_error("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
+        self.clusters[name]["status"] = "INACTIVE"
+        return {"cluster": self._cluster_view(name)}
 
     def list_clusters(self, **kw):
         self._call("ListClusters", kw)
