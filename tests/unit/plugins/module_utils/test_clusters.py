@@ -27,8 +27,8 @@ def test_create_check_mode_predicts_and_creates_nothing(aws):
     result = clusters.cluster_result(cluster)
     assert changed and result["cluster_arn"] is None and result["status"] == "ACTIVE"
     assert result["container_insights"] == "enabled" and result["tags"] == {"team": "edge"}
-    assert diff == {"before": {}, "after": {"cluster_name": "edge", "container_insights": "enabled",
-                                           "tags": {"team": "edge"}}}
+    assert diff["before"] == {}
+    assert diff["after"] == {"cluster_name": "edge", "container_insights": "enabled", "tags": {"team": "edge"}}
     assert aws.raw_ecs.clusters == {} and writes(aws) == []
 
 
