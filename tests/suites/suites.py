@@ -24,7 +24,7 @@ SUITES = [
     ("integration-throttled", "scripts/run-integration.sh --throttle 0.2",
      "the same with 20% ThrottlingException on ECS and SSM"),
     ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
-    ("molecule-default", "molecule test -s default", "ecs_anywhere_host on two edge containers"),
+    ("molecule-default", "scripts/build-sandbox.sh && molecule test -s default", "ecs_anywhere_host on two edge containers"),
     ("e2e", "pytest -q -p no:cacheprovider tests/e2e", "site.yml, decommission, teardown on the sandbox"),
     ("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role"),
 ]
