@@ -39,7 +39,7 @@ start, began, rows = time.time(), {}, []
 for line in sys.stdin:
     sys.stdout.write(line)
     plain = ansi.sub("", line)
-    m = re.search(r"vagrant ➜ ([a-z_-]+): (Executing|Executed: (\w+))", plain)
+    m = re.search(r"vagrant ➜ ([a-z_-]+): (Executing|Executed: (\w+(?: \w+)?))", plain)
     if not m or plain.lstrip().startswith("vagrant ➜"):
         continue
     stage, what, outcome = m.groups()
