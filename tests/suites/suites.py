@@ -7,7 +7,7 @@ import os
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# (name, command, what it proves)
+# (name, command or [(part, command), ...] run concurrently, what it proves)
 SUITES = [
     ("yamllint", "yamllint --strict .", "YAML style of every file"),
     ("ansible-lint", "ANSIBLE_HOME=.tmp/ansible-lint-home ansible-lint",
@@ -21,9 +21,10 @@ SUITES = [
      "the local AWS emulator"),
     ("agents", "pytest -q -n 2 -p no:cacheprovider sandbox/agents/tests",
      "stand-in SSM and ECS agents against the in-process emulator"),
-    ("integration", "scripts/run-integration.sh", "modules and roles against the emulator"),
-    ("integration-throttled", "scripts/run-integration.sh --throttle 0.2",
-     "the same with 20% ThrottlingException on ECS and SSM"),
+    ("integration", [("plain", "scripts/run-integration.sh"),
+                     ("throttled", "scripts/run-integration.sh --throttle 0.2")],
+     "modules and roles against the emulator, and again (concurrently) with 20% ThrottlingException "
+     "injected on ECS and SSM calls"),
     ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
     ("molecule-default", "scripts/build-sandbox.sh && molecule test -s default", "ecs_anywhere_host on two edge containers"),
     ("e2e", "pytest -q -p no:cacheprovider tests/e2e", "site.yml, decommission, teardown on the sandbox"),

@@ -1,4 +1,5 @@
-"""Each suite of `make test` is one test here (see suites.py)."""
+"""Each suite of `make test` is one test here (see suites.py). A suite whose
+command is a list of (part, command) runs its parts concurrently."""
 
 import os
 import subprocess
@@ -13,28 +14,46 @@ LOGS = os.path.join(ROOT, ".tmp", "logs")
 TAIL = 80
 
 
-@pytest.mark.parametrize("name,command,purpose", selected(), ids=[s[0] for s in selected()])
-def test_suite(name, command, purpose):
-    os.makedirs(LOGS, exist_ok=True)
-    log = os.path.join(LOGS, name + ".log")
+def _env():
     env = dict(os.environ)
     env["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + env.get("PATH", "")
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
-    sys.stdout.write("\n==> %s: %s\n    $ %s\n" % (name, purpose, command))
-    sys.stdout.flush()
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    return env
+
+
+@pytest.mark.parametrize("name,command,purpose", selected(), ids=[s[0] for s in selected()])
+def test_suite(name, command, purpose):
+    os.makedirs(LOGS, exist_ok=True)
+    parts = command if isinstance(command, list) else [(None, command)]
+    sys.stdout.write("\n==> %s: %s\n" % (name, purpose))
+    runs = []
     start = time.monotonic()
-    with open(log, "w") as out:
-        rc = subprocess.call(command, shell=True, cwd=ROOT, env=env, stdout=out,
-                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    seconds = time.monotonic() - start
-    with open(log, errors="replace") as f:
-        lines = f.readlines()
-    # Suites may print lines starting with '>>' to report stages and figures in CI.
-    for line in lines:
-        if line.startswith(">> "):
-            sys.stdout.write("    " + line)
-    sys.stdout.write("<== %s %s in %.1f s (log: .tmp/logs/%s.log)\n"
-                     % (name, "passed" if rc == 0 else "FAILED (exit %d)" % rc, seconds, name))
-    if rc != 0:
-        pytest.fail("suite %s failed with exit code %d; last %d lines of %s:\n%s"
-                    % (name, rc, TAIL, log, "".join(lines[-TAIL:])), pytrace=False)
+    for part, cmd in parts:
+        label = name if part is None else "%s.%s" % (name, part)
+        log = os.path.join(LOGS, label + ".log")
+        sys.stdout.write("    $ %s    (log: .tmp/logs/%s.log)\n" % (cmd, label))
+        out = open(log, "w")  # pylint: disable=consider-using-with  # closed below
+        proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, env=_env(), stdout=out,  # pylint: disable=consider-using-with
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        runs.append((label, log, out, proc, time.monotonic()))
+    sys.stdout.flush()
+    failures = []
+    for label, log, out, proc, began in runs:
+        rc = proc.wait()
+        out.close()
+        seconds = time.monotonic() - began
+        with open(log, errors="replace") as f:
+            lines = f.readlines()
+        # Suites may print lines starting with '>> ' to report stages and figures in CI.
+        for line in lines:
+            if line.startswith(">> "):
+                sys.stdout.write("    " + line)
+        sys.stdout.write("<== %s %s in %.1f s\n" % (label, "passed" if rc == 0 else "FAILED (exit %d)" % rc, seconds))
+        if rc != 0:
+            failures.append("suite %s failed with exit code %d; last %d lines of %s:\n%s"
+                            % (label, rc, TAIL, log, "".join(lines[-TAIL:])))
+    if len(parts) > 1:
+        sys.stdout.write("<== %s: %d part(s) in %.1f s\n" % (name, len(parts), time.monotonic() - start))
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
