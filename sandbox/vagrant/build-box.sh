@@ -31,8 +31,9 @@ SUITE=bookworm
 DISK_GB=10
 VAGRANT_PUB="$(ls /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub 2>/dev/null | head -1 || true)"
 INCLUDE=linux-image-cloud-amd64,grub-pc,openssh-server,sudo,python3,python3-apt,systemd-sysv,qemu-guest-agent,ca-certificates,curl,gnupg,iproute2,less,procps
-# installed with apt in the chroot (systemd-resolved's postinst fails under debootstrap)
-EXTRA_PACKAGES=(python3-boto3 docker.io systemd-resolved)
+# installed with apt in the chroot (systemd-resolved's postinst fails under debootstrap);
+# apparmor: the Debian kernel enables AppArmor and dockerd then needs apparmor_parser
+EXTRA_PACKAGES=(python3-boto3 docker.io systemd-resolved apparmor)
 
 log() { printf '==> build-box: %s\n' "$*"; }
 die() { printf '==> build-box: ERROR: %s\n' "$*" >&2; exit 1; }
