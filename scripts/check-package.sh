@@ -12,14 +12,15 @@ tarball="$(ls "$tmp"/dist/edgeops-ecs_anywhere-*.tar.gz)"
 echo ">> built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
 
 forbidden='^(tests|sandbox|molecule|inventories|\.venv|\.ci|\.tmp|\.cache|\.collections|scripts|\.git)(/|$)|^(Makefile|requirements-dev\.txt|ansible\.cfg|site\.yml|\.ansible-lint|\.yamllint)$'
-bad="$(tar -tzf "$tarball" | sed 's#^\./##' | grep -E "$forbidden" || true)"
+listing="$(tar -tzf "$tarball" | sed 's#^\./##')"
+bad="$(grep -E "$forbidden" <<<"$listing" || true)"
 if [ -n "$bad" ]; then
   echo "the tarball carries dev-only content (add it to build_ignore in galaxy.yml):" >&2
   echo "$bad" | head -20 >&2
   exit 1
 fi
 for must in MANIFEST.json FILES.json meta/runtime.yml README.md; do
-  tar -tzf "$tarball" | sed 's#^\./##' | grep -qx "$must" || { echo "tarball lacks $must" >&2; exit 1; }
+  grep -qx "$must" <<<"$listing" || { echo "tarball lacks $must" >&2; exit 1; }
 done
 
 # Install from the tarball into an isolated path; dependencies are bundled with
