@@ -26,8 +26,12 @@ SUITES = [
      "modules and roles against the emulator, and again (concurrently) with 20% ThrottlingException "
      "injected on ECS and SSM calls"),
     ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
-    ("molecule-default", "scripts/build-sandbox.sh && molecule test -s default", "ecs_anywhere_host on two edge containers"),
-    ("e2e", "pytest -q -p no:cacheprovider tests/e2e", "site.yml, decommission, teardown on the sandbox"),
+    ("sandbox-images", "scripts/build-sandbox.sh",
+     "edge host and nginx images, signed stand-in agent mirror (cached on their inputs)"),
+    ("edge-hosts", [("molecule-default", "molecule test -s default"),
+                    ("e2e", "pytest -q -p no:cacheprovider tests/e2e")],
+     "ecs_anywhere_host on two edge containers (Molecule), and concurrently site.yml, "
+     "decommission, re-registration and teardown on the sandbox"),
     ("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role"),
 ]
 
