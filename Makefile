@@ -7,7 +7,7 @@ VENV_STAMP := $(VENV)/.requirements-$(shell sha256sum requirements-dev.txt | cut
 PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv prereqs test lint sanity unit integration package emulator images agents demo demo-down bench clean
+.PHONY: help venv prereqs test test-vagrant lint sanity unit integration package emulator images agents demo demo-down bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ prereqs: venv ## check what the suites need and say how to get what is missing
 
 test: prereqs ## run every suite (SUITES=a,b or SKIP=a,b to select); ends with pytest's summary
 	@pytest -p no:cacheprovider -x -s -q -o console_output_style=classic tests/suites
+
+test-vagrant: prereqs ## the Molecule scenario in a Vagrant VM (libvirt/QEMU; installs Vagrant, builds the box)
+	@SUITES=vagrant pytest -p no:cacheprovider -x -s -q -o console_output_style=classic tests/suites
 
 lint: venv ## yamllint + ansible-lint + argument specs
 	@$(MAKE) --no-print-directory test SUITES=yamllint,ansible-lint,argument-specs

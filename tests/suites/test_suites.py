@@ -45,9 +45,9 @@ def test_suite(name, command, purpose):
         seconds = time.monotonic() - began
         with open(log, errors="replace") as f:
             lines = f.readlines()
-        # Suites may print lines starting with '>> ' to report stages and figures in CI.
+        # Suites report stages and figures for CI on lines starting with '>> ' or '==> '.
         for line in lines:
-            if line.startswith(">> "):
+            if line.startswith((">> ", "==> ")):
                 sys.stdout.write("    " + line)
         sys.stdout.write("<== %s %s in %.1f s\n" % (label, "passed" if rc == 0 else "FAILED (exit %d)" % rc, seconds))
         if rc != 0:
