@@ -39,7 +39,8 @@ start, began, rows = time.time(), {}, []
 for line in sys.stdin:
     sys.stdout.write(line)
     plain = ansi.sub("", line)
-    m = re.search(r"vagrant ➜ ([a-z_-]+): (Executing|Executed: (\w+(?: \w+)?))", plain)
+    # "vagrant ➜ converge: Executing" on a terminal, "[vagrant > converge] Executing" in a log
+    m = re.search(r"vagrant (?:➜|>) ([a-z_-]+)\]?:? (Executing|Executed: (\w+(?: \w+)?))", plain)
     if not m or plain.lstrip().startswith("vagrant ➜"):
         continue
     stage, what, outcome = m.groups()
@@ -51,8 +52,8 @@ for line in sys.stdin:
         print(f"==> vagrant stage {stage}: {outcome} in {secs:.0f} s", flush=True)
 print("\n==> vagrant scenario stages")
 for stage, outcome, secs in rows:
-    print(f"    {stage:<12} {outcome:<11} {secs:6.0f} s")
-print("    %-12s %-11s %6.0f s" % ("total", "", time.time() - start))
+    print(f"==>   {stage:<12} {outcome:<11} {secs:6.0f} s")
+print("==>   %-12s %-11s %6.0f s" % ("total", "", time.time() - start))
 '
 rc=${PIPESTATUS[0]}
 set -e
