@@ -38,11 +38,17 @@ def test_suite(name, command, purpose):
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         runs.append((label, log, out, proc, time.monotonic()))
     sys.stdout.flush()
+    ended = {}
+    while len(ended) < len(runs):  # note each part's own end time
+        for label, _log, _out, proc, began in runs:
+            if label not in ended and proc.poll() is not None:
+                ended[label] = time.monotonic() - began
+        time.sleep(0.2)
     failures = []
     for label, log, out, proc, began in runs:
         rc = proc.wait()
         out.close()
-        seconds = time.monotonic() - began
+        seconds = ended[label]
         with open(log, errors="replace") as f:
             lines = f.readlines()
         # Suites report stages and figures for CI on lines starting with '>> ' or '==> '.
