@@ -89,7 +89,10 @@ down() {
   docker network rm "$NET" >/dev/null 2>&1 || true
   if [ -f "$STATE/emulator.pid" ]; then
     say "stopping the emulator"
-    kill "$(cat "$STATE/emulator.pid")" 2>/dev/null || true
+    local pid
+    pid="$(cat "$STATE/emulator.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     rm -f "$STATE/emulator.pid"
   fi
   # an emulator of this sandbox whose pid file was lost
