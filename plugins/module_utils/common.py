@@ -14,6 +14,11 @@ from __future__ import annotations
 import re
 import time
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # ECS throttles with "ThrottlingException", which AWSRetry does not retry on its
@@ -50,6 +55,23 @@ class WaitTimeout(Exception):
 def aws_client(module, service):
     """A boto3 client for ``service`` whose calls retry throttling when made with ``aws_retry=True``."""
     return module.client(service, retry_decorator=RETRY_DECORATOR)
+
+
+def error_code(exc):
+    """The AWS error code of a botocore ClientError ('' when it has none)."""
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def call_unless_gone(call, gone_codes, **kwargs):
+    """Run a delete/deregister call (with retries). False when AWS answers
+    with one of ``gone_codes``: the resource was already gone."""
+    try:
+        call(aws_retry=True, **kwargs)
+    except botocore.exceptions.ClientError as e:
+        if error_code(e) in gone_codes:
+            return False
+        raise
+    return True
 
 
 def chunks(items, size):

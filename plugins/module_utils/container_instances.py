@@ -20,6 +20,7 @@ from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import WaitTimeout
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import short_list
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import wait_for
 
@@ -150,7 +151,7 @@ def find_in_other_clusters(ecs, cluster_arn, mi_ids):
         try:
             instances = ecs_api.all_container_instances(ecs, arn)
         except botocore.exceptions.ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+            if error_code(e) == "ClusterNotFoundException":
                 continue  # deleted while we looked
             raise
         for instance in instances:

@@ -17,6 +17,8 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import call_unless_gone
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import chunks
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import paginate
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import short_list
@@ -28,10 +30,6 @@ DESCRIBE_CLUSTERS_BATCH = 100
 PAGE_SIZE = 100
 SERVICE_TASK_PREFIX = "ecs-svc/"
 LIVE_STATUSES = ("ACTIVE", "DRAINING")
-
-
-def _error_code(exc):
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 # ------------------------------------------------------------------ clusters
@@ -105,11 +103,11 @@ def delete_cluster(client, cluster):
     try:
         return client.delete_cluster(aws_retry=True, cluster=cluster)["cluster"]
     except botocore.exceptions.ClientError as e:
-        if _error_code(e) not in _CLUSTER_NOT_EMPTY:
+        if error_code(e) not in _CLUSTER_NOT_EMPTY:
             raise
         raise EcsAnywhereError(
-            cluster_not_empty_message(cluster, _CLUSTER_NOT_EMPTY[_error_code(e)]),
-            error_code=_error_code(e),
+            cluster_not_empty_message(cluster, _CLUSTER_NOT_EMPTY[error_code(e)]),
+            error_code=error_code(e),
         ) from None
 
 
@@ -210,7 +208,7 @@ def deregister_container_instance(client, cluster, arn, force=False):
         )
     except botocore.exceptions.ClientError as e:
         message = e.response.get("Error", {}).get("Message", "").lower()
-        if _error_code(e) in ("ClientException", "InvalidParameterException") and (
+        if error_code(e) in ("ClientException", "InvalidParameterException") and (
             "not found" in message or "inactive" in message
         ):
             return False
@@ -320,7 +318,7 @@ def describe_task_definition(client, task_definition):
             aws_retry=True, taskDefinition=task_definition, include=["TAGS"]
         )
     except botocore.exceptions.ClientError as e:
-        if _error_code(e) in ("ClientException", "InvalidParameterException"):
+        if error_code(e) in ("ClientException", "InvalidParameterException"):
             return None
         raise
     found = response.get("taskDefinition")
@@ -347,13 +345,8 @@ def register_task_definition(client, request):
 
 def deregister_task_definition(client, arn):
     """Deregister one revision. False when it was already INACTIVE or gone."""
-    try:
-        client.deregister_task_definition(aws_retry=True, taskDefinition=arn)
-    except botocore.exceptions.ClientError as e:
-        if _error_code(e) in ("ClientException", "InvalidParameterException"):
-            return False
-        raise
-    return True
+    return call_unless_gone(client.deregister_task_definition, ("ClientException", "InvalidParameterException"),
+                            taskDefinition=arn)
 
 
 def build_task_definition_request(family, containers, network_mode="bridge", execution_role_arn=None,
@@ -449,7 +442,7 @@ def describe_service(client, cluster, name, missing_cluster_ok=False):
     try:
         response = client.describe_services(aws_retry=True, cluster=cluster, services=[name])
     except botocore.exceptions.ClientError as e:
-        if _error_code(e) != "ClusterNotFoundException":
+        if error_code(e) != "ClusterNotFoundException":
             raise
         if missing_cluster_ok:
             return None

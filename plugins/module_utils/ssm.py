@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import datetime
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import call_unless_gone
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import chunks
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import paginate
 
@@ -27,10 +23,6 @@ ACTIVATION_PAGE_SIZE = 50
 NAME_TAG = "Name"
 MAX_REGISTRATION_LIMIT = 1000
 MAX_EXPIRATION_SECONDS = 30 * 86400
-
-
-def _error_code(exc):
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 # ---------------------------------------------------------------- instances
@@ -53,13 +45,8 @@ def describe_instance_information(client, instance_ids=None):
 
 def deregister_managed_instance(client, instance_id):
     """Deregister one managed instance. False when it was already gone."""
-    try:
-        client.deregister_managed_instance(aws_retry=True, InstanceId=instance_id)
-    except botocore.exceptions.ClientError as e:
-        if _error_code(e) in ("InvalidInstanceId", "InvalidInstanceID.NotFound"):
-            return False
-        raise
-    return True
+    return call_unless_gone(client.deregister_managed_instance, ("InvalidInstanceId", "InvalidInstanceID.NotFound"),
+                            InstanceId=instance_id)
 
 
 def instance_summary(info):
@@ -137,13 +124,8 @@ def create_activation(client, name, iam_role, registration_limit, expiration_dat
 
 def delete_activation(client, activation_id):
     """Delete one activation. False when it was already gone."""
-    try:
-        client.delete_activation(aws_retry=True, ActivationId=activation_id)
-    except botocore.exceptions.ClientError as e:
-        if _error_code(e) in ("InvalidActivation", "InvalidActivationId"):
-            return False
-        raise
-    return True
+    return call_unless_gone(client.delete_activation, ("InvalidActivation", "InvalidActivationId"),
+                            ActivationId=activation_id)
 
 
 def _utcnow():
