@@ -10,21 +10,10 @@ export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 # ansible-test sets the collections path; run directly from a checkout, use its .collections.
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 
-# step <expect: changed|unchanged|any> <label> <ansible-playbook args...>
-step() {
-  local expect=$1 label=$2 out changed
-  shift 2
-  echo "=== $label"
-  if ! out=$(ansible-playbook -i inventory.yml -e @"$config" "$@" 2>&1); then
-    echo "$out"; echo "FAILED: $label"; exit 1
-  fi
-  changed=$(awk '/^PLAY RECAP/{r=1; next} r && /changed=/{sub(/.*changed=/, ""); sub(/ .*/, ""); s += $0} END {print s + 0}' <<<"$out")
-  case "$expect" in
-    changed) [ "$changed" -gt 0 ] || { echo "$out"; echo "FAILED: $label: expected changes, got changed=0"; exit 1; } ;;
-    unchanged) [ "$changed" -eq 0 ] || { echo "$out"; echo "FAILED: $label: expected no change, got changed=$changed"; exit 1; } ;;
-  esac
-  echo "ok: $label (changed=$changed)"
-}
+# shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
+step_args=()
+# shellcheck source=../setup_role_steps/step.sh
+. ../setup_role_steps/step.sh
 
 trap 'ansible-playbook -i inventory.yml -e @"$config" remove.yml >/dev/null 2>&1 || true' EXIT
 

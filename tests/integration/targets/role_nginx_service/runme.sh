@@ -13,7 +13,8 @@ export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 py="$(command -v python3)"
 work=$(mktemp -d)
-log="$work/run.log"
+# shellcheck disable=SC2034  # used by step() in ../setup_role_steps/step.sh
+step_log="$work/run.log"
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 dead_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 "$py" -m http.server --bind 127.0.0.1 --directory files "$port" >"$work/stub.log" 2>&1 &
@@ -26,20 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() {
-  local expect=$1 label=$2 changed
-  shift 2
-  echo "=== $label"
-  if ! ansible-playbook -i inventory.yml -e @"$config" -e it_stub_port="$port" "$@" >"$log" 2>&1; then
-    cat "$log"; echo "FAILED: $label"; exit 1
-  fi
-  changed=$(awk '/^PLAY RECAP/{r=1; next} r && /changed=/{sub(/.*changed=/, ""); sub(/ .*/, ""); s += $0} END {print s + 0}' "$log")
-  case "$expect" in
-    changed) [ "$changed" -gt 0 ] || { cat "$log"; echo "FAILED: $label: expected changes, got changed=0"; exit 1; } ;;
-    unchanged) [ "$changed" -eq 0 ] || { cat "$log"; echo "FAILED: $label: expected no change, got changed=$changed"; exit 1; } ;;
-  esac
-  echo "ok: $label (changed=$changed)"
-}
+# shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
+step_args=(-e it_stub_port="$port")
+# shellcheck source=../setup_role_steps/step.sh
+. ../setup_role_steps/step.sh
 
 step any "setup: aws_cluster and two virtual external instances" setup.yml
 step unchanged "clean slate: no service, no task definition" verify.yml -e verify_state=absent

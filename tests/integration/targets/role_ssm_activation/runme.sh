@@ -11,7 +11,7 @@ config="${INTEGRATION_CONFIG:-../../integration_config.yml}"
 export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 it_root=$(mktemp -d)
-log="$it_root/run.log"
+step_log="$it_root/run.log"
 
 cleanup() {
   ansible-playbook -i inventory.yml -e @"$config" -e it_root="$it_root" cleanup.yml >/dev/null 2>&1 || true
@@ -19,21 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# step <expect: changed|unchanged|any> <label> <ansible-playbook args...>
-step() {
-  local expect=$1 label=$2 changed
-  shift 2
-  echo "=== $label"
-  if ! ansible-playbook -i inventory.yml -e @"$config" -e it_root="$it_root" "$@" >"$log" 2>&1; then
-    cat "$log"; echo "FAILED: $label"; exit 1
-  fi
-  changed=$(awk '/^PLAY RECAP/{r=1; next} r && /changed=/{sub(/.*changed=/, ""); sub(/ .*/, ""); s += $0} END {print s + 0}' "$log")
-  case "$expect" in
-    changed) [ "$changed" -gt 0 ] || { cat "$log"; echo "FAILED: $label: expected changes, got changed=0"; exit 1; } ;;
-    unchanged) [ "$changed" -eq 0 ] || { cat "$log"; echo "FAILED: $label: expected no change, got changed=$changed"; exit 1; } ;;
-  esac
-  echo "ok: $label (changed=$changed)"
-}
+# shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
+step_args=(-e it_root="$it_root")
+# shellcheck source=../setup_role_steps/step.sh
+. ../setup_role_steps/step.sh
 
 two='{"expect_hosts": ["edge-a", "edge-c"]}'
 step any "setup: IAM role and the hosts' registration files" setup.yml
@@ -43,8 +32,8 @@ step unchanged "check mode created nothing" verify.yml
 step changed "first run creates one activation for two hosts" converge.yml --diff -vvv -e "$two"
 code=$(cat "$it_root/activation-code")
 [ -n "$code" ] || { echo "FAILED: no activation code was handed to the hosts"; exit 1; }
-if grep -qF -- "$code" "$log"; then echo "FAILED: the activation code appears in the -vvv output"; exit 1; fi
-echo "ok: the activation code is not in the -vvv output ($(wc -l <"$log") lines)"
+if grep -qF -- "$code" "$step_log"; then echo "FAILED: the activation code appears in the -vvv output"; exit 1; fi
+echo "ok: the activation code is not in the -vvv output ($(wc -l <"$step_log") lines)"
 step unchanged "state read back: limit 2, expiry within the hour, tags" verify.yml -e expect_limit=2
 step changed "a re-run before registration replaces it with a fresh one" converge.yml -e "$two"
 step unchanged "still exactly one activation" verify.yml -e expect_limit=2
