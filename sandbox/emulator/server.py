@@ -320,8 +320,13 @@ class EmulatorApp:
         if isinstance(auto_run, str):
             auto_run = auto_run.strip().lower() not in ("false", "no", "0", "off", "")
         auto_run = bool(auto_run)
+        with_ecs = body.get("ecs", True)  # false: SSM managed instances only (no container instance)
+        if isinstance(with_ecs, str):
+            with_ecs = with_ecs.strip().lower() not in ("false", "no", "0", "off", "")
+        ssm_agent_version = str(body.get("ssm_agent_version") or "3.3.0.0")
+        ecs_agent_version = str(body.get("ecs_agent_version") or "1.80.0")
         with self.lock:
-            cluster = self.ecs._cluster(region, body.get("cluster", "default"))
+            cluster = self.ecs._cluster(region, body.get("cluster", "default")) if with_ecs else None
             activation = None
             if body.get("activation_id"):
                 activation = self.ssm._get_activation(region, body["activation_id"])
@@ -334,9 +339,12 @@ class EmulatorApp:
                 name = f"{prefix}{n}"
                 inst = self.ssm.register_instance(region, activation, virtual=True, name=name,
                                                   iam_role=body.get("iam_role", "ecsAnywhereRole"))
-                inst.info.update({"AgentVersion": "3.3.0.0", "PlatformType": "Linux", "PlatformName": "Debian GNU/Linux",
+                inst.info.update({"AgentVersion": ssm_agent_version, "PlatformType": "Linux", "PlatformName": "Debian GNU/Linux",
                                   "PlatformVersion": "12", "ComputerName": name,
                                   "IPAddress": f"192.0.2.{(n % 250) + 1}"})
+                if not with_ecs:
+                    out.append({"instance_id": inst.id, "container_instance_arn": None, "computer_name": name})
+                    continue
                 resources = [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
                              {"name": "MEMORY", "type": "INTEGER", "integerValue": memory},
                              {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ["22", "2375", "2376", "51678", "51679"]},
@@ -349,14 +357,14 @@ class EmulatorApp:
                     {"name": "ecs.os-type", "value": "linux"}, {"name": "ecs.os-family", "value": "LINUX"},
                     {"name": "ecs.cpu-architecture", "value": "x86_64"}]
                 ci = self.ecs.register_instance(region, cluster, inst.id, resources=resources,
-                                                version_info={"agentVersion": "1.80.0", "agentHash": "virtual",
+                                                version_info={"agentVersion": ecs_agent_version, "agentHash": "virtual",
                                                               "dockerVersion": "DockerVersion: 20.10.24"},
                                                 attributes=attributes, tags=body.get("tags"), virtual=True,
                                                 auto_run=auto_run)
                 out.append({"instance_id": inst.id, "container_instance_arn": ci.arn, "computer_name": name})
             self.ecs.reconcile(region)
         return {"instances": out, "instance_ids": [o["instance_id"] for o in out],
-                "container_instance_arns": [o["container_instance_arn"] for o in out]}
+                "container_instance_arns": [o["container_instance_arn"] for o in out if o["container_instance_arn"]]}
 
     def _virtual_connection(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = body.get("instance_ids") or []
