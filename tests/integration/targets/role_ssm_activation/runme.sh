@@ -14,7 +14,7 @@ it_root=$(mktemp -d)
 step_log="$it_root/run.log"
 
 cleanup() {
-  ansible-playbook -i inventory.yml -e @"$config" -e it_root="$it_root" cleanup.yml >/dev/null 2>&1 || true
+  ansible-playbook -i inventory.yml -e @"$config" -e it_root="$it_root" -e ssm_activation_cleanup_all=true cleanup.yml >/dev/null 2>&1 || true
   rm -rf "$it_root"
 }
 trap cleanup EXIT
@@ -29,17 +29,24 @@ step any "setup: IAM role and the hosts' registration files" setup.yml
 step unchanged "clean slate: no activation" verify.yml
 step changed "check mode reports the activation it would create" converge.yml --check --diff -e "$two"
 step unchanged "check mode created nothing" verify.yml
-step changed "first run creates one activation for two hosts" converge.yml --diff -vvv -e "$two"
+step changed "first run creates one activation for two hosts" converge.yml --diff -vvv -e "$two" -e ssm_activation_run_id=run-1
 code=$(cat "$it_root/activation-code")
 [ -n "$code" ] || { echo "FAILED: no activation code was handed to the hosts"; exit 1; }
 if grep -qF -- "$code" "$step_log"; then echo "FAILED: the activation code appears in the -vvv output"; exit 1; fi
 echo "ok: the activation code is not in the -vvv output ($(wc -l <"$step_log") lines)"
-step unchanged "state read back: limit 2, expiry within the hour, tags" verify.yml -e expect_limit=2
-step changed "a re-run before registration replaces it with a fresh one" converge.yml -e "$two"
-step unchanged "still exactly one activation" verify.yml -e expect_limit=2
-step changed "cleanup deletes the activation" cleanup.yml
+step unchanged "state read back: limit 2, expiry within the hour, tags" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1"]}'
+step changed "a concurrent run (another slice) creates its own activation and leaves run-1's alone" \
+  converge.yml -e "$two" -e ssm_activation_run_id=run-2
+step unchanged "two activations, one per run" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1", "run-2"]}'
+step changed "run-2's cleanup deletes only run-2's activation" cleanup.yml -e ssm_activation_run_id=run-2
+step unchanged "run-1's activation is still there" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1"]}'
+step changed "a run without a run id names its own activation and its cleanup deletes it in the same play" \
+  converge.yml -e "$two" -e it_cleanup_in_play=true
+step unchanged "only run-1's activation is left" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1"]}'
+step changed "cleanup with ssm_activation_cleanup_all deletes every activation of the cluster (teardown)" \
+  cleanup.yml -e ssm_activation_cleanup_all=true
 step unchanged "state read back: no activation" verify.yml
-step unchanged "cleanup again changes nothing" cleanup.yml
+step unchanged "cleanup again changes nothing" cleanup.yml -e ssm_activation_run_id=run-1
 step any "the hosts register (files as the host role writes them)" register_hosts.yml
 step unchanged "no host needs registering: nothing created, nothing changed" converge.yml --diff
 step unchanged "check mode agrees" converge.yml --check
