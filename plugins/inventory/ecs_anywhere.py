@@ -225,6 +225,16 @@ class InventoryModule(AWSInventoryBase):
     NAME = "edgeops.ecs_anywhere.ecs_anywhere"
     INVENTORY_FILE_SUFFIXES = ("ecs_anywhere.yml", "ecs_anywhere.yaml")
 
+    def get_option(self, option, hostvars=None):
+        if option == "regions":
+            # amazon.aws templates every list element, which warns (a deprecated templar
+            # argument) on each plain region name: template only the templated ones.
+            value = super(AWSInventoryBase, self).get_option(option, hostvars)  # pylint: disable=bad-super-call
+            if value and self.templar:
+                value = [self.templar.template(v) if self.templar.is_template(v) else v for v in value]
+            return value
+        return super().get_option(option, hostvars)
+
     # ------------------------------------------------------------ querying
 
     def _regions(self):
