@@ -295,6 +295,7 @@ class InventoryModule(AWSInventoryBase):
                 if prefix:
                     return f"{prefix}{preference.get('separator', '_')}{name}"
             return name
+        expression = preference  # keeps its trust (from the inventory file) for templating
         preference = to_text(preference).strip()
         if preference == "short_name":
             return (record.get("computer_name") or "").split(".")[0] or None
@@ -306,7 +307,7 @@ class InventoryModule(AWSInventoryBase):
             value = record[preference]
         else:
             try:
-                value = self._compose(preference, record)
+                value = self._compose(expression, record)
             except Exception as e:  # pylint: disable=broad-except
                 self.fail_aws(
                     f"{self.NAME}: hostnames entry '{preference}' is neither a host variable "
