@@ -100,7 +100,7 @@ options:
       - An entry is a host variable (V(computer_name), V(managed_instance_id), V(ip_address),
         V(container_instance_id), V(ssm_name), ...), V(short_name) (the first label of C(computer_name)),
         V(tag:KEY) (the value of SSM tag KEY; needs O(include_tags)), or a Jinja2 expression over the host
-        variables such as V(computer_name | lower).
+        variables and C(short_name) such as V(short_name | lower).
       - An entry may be a dict with O(hostnames[].name), O(hostnames[].prefix) and O(hostnames[].separator)
         as in M(amazon.aws.aws_ec2).
     type: list
@@ -307,7 +307,8 @@ class InventoryModule(AWSInventoryBase):
             value = record[preference]
         else:
             try:
-                value = self._compose(expression, record)
+                value = self._compose(expression, dict(
+                    record, short_name=(record.get("computer_name") or "").split(".")[0] or None))
             except Exception as e:  # pylint: disable=broad-except
                 self.fail_aws(
                     f"{self.NAME}: hostnames entry '{preference}' is neither a host variable "
