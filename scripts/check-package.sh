@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packaging check: build the collection tarball, make sure it carries no
 # dev-only content, install it into a temporary path and render the docs of
-# every module and every role from that install (not from the checkout).
+# every module, inventory plugin and role from that install (not from the checkout).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -38,6 +38,14 @@ for m in "$installed"/plugins/modules/*.py; do
   echo ">> ansible-doc module $name: $(echo "$out" | wc -l) lines"
   count=$((count + 1))
 done
+for p in "$installed"/plugins/inventory/*.py; do
+  [ -e "$p" ] || continue
+  name="edgeops.ecs_anywhere.$(basename "$p" .py)"
+  out="$(ansible-doc -t inventory "$name")" || { echo "ansible-doc -t inventory failed for $name" >&2; exit 1; }
+  [ -n "$out" ] || { echo "ansible-doc rendered nothing for inventory plugin $name" >&2; exit 1; }
+  echo ">> ansible-doc inventory $name: $(echo "$out" | wc -l) lines"
+  count=$((count + 1))
+done
 for r in "$installed"/roles/*/; do
   name="edgeops.ecs_anywhere.$(basename "$r")"
   out="$(ansible-doc -t role "$name")" || { echo "ansible-doc -t role failed for $name" >&2; exit 1; }
@@ -46,4 +54,4 @@ for r in "$installed"/roles/*/; do
   count=$((count + 1))
 done
 [ "$count" -gt 0 ] || { echo "no module or role found in the installed collection" >&2; exit 1; }
-echo "package check passed: $count modules and roles documented from the installed tarball"
+echo "package check passed: $count modules, inventory plugins and roles documented from the installed tarball"
