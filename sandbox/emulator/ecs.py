@@ -275,8 +275,13 @@ class EcsBackend:
         fn = getattr(self, "op_" + op, None)
         if fn is None:
             return NOT_HANDLED
+        reading = op.startswith("Describe") or op.startswith("List")
+        if reading and self._start_failures_due(ctx.region):
+            # a virtual agent that cannot start its tasks keeps failing them while time passes
+            # (here: one failed start per instance per call), as a real agent retries
+            self.reconcile(ctx.region)
         result = fn(body, ctx)
-        if not (op.startswith("Describe") or op.startswith("List")):
+        if not reading:
             self.reconcile(ctx.region)
             if isinstance(result, dict) and "_refresh" in result:
                 result = result["_refresh"]()
@@ -488,11 +493,12 @@ class EcsBackend:
 
     # ------------------------------------------------------------ container instances
     def register_instance(self, region: str, cluster: Obj, ec2_id: str, *, resources=None, version_info=None,
-                          attributes=None, tags=None, virtual=False, auto_run=True) -> Obj:
+                          attributes=None, tags=None, virtual=False, auto_run=True, start_failure="") -> Obj:
         cid = self.ids.hex(32)
         ci = Obj(id=cid, region=region, cluster=cluster.name, arn=self._arn(region, "container-instance", f"{cluster.name}/{cid}"),
                  ec2_id=ec2_id, status="ACTIVE", status_reason="", version=1, registered_at=self.clock.now(),
                  last_seen=self.clock.now(), virtual=virtual, virtual_connected=True, auto_run=auto_run,
+                 start_failure=start_failure or "",
                  tags={}, attributes={}, resources=[], version_info={})
         self._apply_registration(ci, resources, version_info, attributes, tags)
         self.instances.setdefault(region, {})[cid] = ci
@@ -883,6 +889,8 @@ class EcsBackend:
             raise invalid("The daemon scheduling strategy does not support a desired count for services.")
         if scheduling == "REPLICA" and desired is None:
             desired = 0
+        if scheduling == "DAEMON" and body.get("placementStrategy"):
+            raise invalid("Placement strategies are not supported with DAEMON scheduling strategy.")
         arn = self._arn(ctx.region, "service", f"{c.name}/{name}")
         old = self.services.get(ctx.region, {}).get(arn)
         if old is not None and old.status in ("ACTIVE", "DRAINING"):
@@ -918,6 +926,8 @@ class EcsBackend:
                 raise invalid("TaskDefinition not found.") from None
             self._check_launch(svc.launch_type, td)
             new_td = td.arn
+        if svc.scheduling == "DAEMON" and body.get("placementStrategy"):
+            raise invalid("Placement strategies are not supported with DAEMON scheduling strategy.")
         if body.get("desiredCount") is not None:
             if svc.scheduling == "DAEMON":
                 raise invalid("The daemon scheduling strategy does not support a desired count for services.")
@@ -1316,8 +1326,9 @@ class EcsBackend:
 
     # ------------------------------------------------------------ scheduler
     def reconcile(self, region: str) -> None:
+        failed_starts: set[str] = set()  # instances whose agent already failed a start in this pass
         for _ in range(10):
-            changed = self._virtual_agents(region)
+            changed = self._virtual_agents(region, failed_starts)
             for svc in list(self.services.get(region, {}).values()):
                 if svc.status in ("ACTIVE", "DRAINING"):
                     changed |= self._reconcile_service(svc)
@@ -1327,10 +1338,31 @@ class EcsBackend:
             if svc.status in ("ACTIVE", "DRAINING"):
                 self._update_deployments(svc)
 
-    def _virtual_agents(self, region: str) -> bool:
+    def _start_failures_due(self, region: str) -> bool:
+        cis = self.instances.get(region, {})
+        for t in self.live.get(region, {}).values():
+            ci = cis.get(t.ci)
+            if (ci is not None and ci.virtual and ci.virtual_connected and ci.start_failure
+                    and t.last_status == "PENDING" and t.desired_status == "RUNNING"):
+                return True
+        return False
+
+    def _fail_start(self, t: Obj, reason: str, now: float) -> None:
+        """What ECS reports for a task whose container the agent could not start."""
+        for c in t.containers:
+            c["reason"] = reason
+            c["exitCode"] = None
+        short = reason if len(reason) <= 255 else reason[:252] + "..."
+        self._stop(t, "TaskFailedToStart", short)
+        self._mark_stopped(t, now)
+        for c in t.containers:
+            c.pop("exitCode", None)
+
+    def _virtual_agents(self, region: str, failed_starts: set[str] | None = None) -> bool:
         changed = False
         cis = self.instances.get(region, {})
         now = self.clock.now()
+        failed_starts = set() if failed_starts is None else failed_starts
         for t in list(self.live.get(region, {}).values()):
             ci = cis.get(t.ci)
             if ci is None or not ci.virtual or not ci.virtual_connected:
@@ -1338,6 +1370,11 @@ class EcsBackend:
             if t.desired_status == "STOPPED":
                 self._mark_stopped(t, now)
                 changed = True
+            elif t.last_status == "PENDING" and ci.start_failure:
+                if ci.id not in failed_starts:
+                    failed_starts.add(ci.id)
+                    self._fail_start(t, ci.start_failure, now)
+                    changed = True
             elif t.last_status == "PENDING" and ci.auto_run:
                 self._mark_running(t, now)
                 changed = True

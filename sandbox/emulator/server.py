@@ -299,6 +299,8 @@ class EmulatorApp:
             return 200, self._virtual_instances(body)
         if path == "virtual-instances/connection" and method == "POST":
             return 200, self._virtual_connection(body)
+        if path == "virtual-instances/start-failure" and method == "POST":
+            return 200, self._virtual_start_failure(body)
         return 404, {"error": f"no operator endpoint {method} /_emulator/{path}"}
 
     def _clock(self) -> dict[str, Any]:
@@ -360,7 +362,8 @@ class EmulatorApp:
                                                 version_info={"agentVersion": ecs_agent_version, "agentHash": "virtual",
                                                               "dockerVersion": "DockerVersion: 20.10.24"},
                                                 attributes=attributes, tags=body.get("tags"), virtual=True,
-                                                auto_run=auto_run)
+                                                auto_run=auto_run,
+                                                start_failure=str(body.get("start_failure") or ""))
                 out.append({"instance_id": inst.id, "container_instance_arn": ci.arn, "computer_name": name})
             self.ecs.reconcile(region)
         return {"instances": out, "instance_ids": [o["instance_id"] for o in out],
@@ -387,6 +390,26 @@ class EmulatorApp:
             for region in list(self.ecs.instances):
                 self.ecs.reconcile(region)
         return {"instance_ids": changed, "connected": connected}
+
+    def _virtual_start_failure(self, body: dict[str, Any]) -> dict[str, Any]:
+        """{"instance_ids": [mi-...], "reason": "CannotStartContainerError: ..."}: the simulated
+        agents of those instances fail every task they are given (stopCode TaskFailedToStart,
+        the reason as stoppedReason and container reason); reason "" or null: they start again."""
+        ids = body.get("instance_ids") or []
+        reason = str(body.get("reason") or "")
+        changed = []
+        with self.lock:
+            for mi in ids:
+                cis = [ci for region_cis in self.ecs.instances.values() for ci in region_cis.values()
+                       if ci.ec2_id == mi and ci.virtual]
+                if not cis:
+                    raise ValueError(f"{mi} is not a virtual container instance")
+                for ci in cis:
+                    ci.start_failure = reason
+                changed.append(mi)
+            for region in list(self.ecs.instances):
+                self.ecs.reconcile(region)
+        return {"instance_ids": changed, "reason": reason}
 
 
 class _Handler(MotoRequestHandler):

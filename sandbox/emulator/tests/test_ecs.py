@@ -528,3 +528,88 @@ def test_daemon_service_runs_one_task_per_instance(emu):
     late.register()
     assert len(late.assigned()) == 1
     assert _svc(ecs, "daemon")["desiredCount"] == 3
+
+
+def _virtual(emu, count, cluster="default", **kw):
+    status, out = emu.op("POST", "virtual-instances", dict({"cluster": cluster, "count": count}, **kw))
+    assert status == 200, out
+    return out
+
+
+def _service_tasks(ecs, name, desired="RUNNING", cluster="default"):
+    arns = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus=desired)["taskArns"]
+    return ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+
+
+def test_daemon_service_follows_active_instances(emu):
+    ecs = emu.client("ecs")
+    ecs.create_cluster(clusterName="daemon")
+    vis = _virtual(emu, 3, cluster="daemon")
+    _taskdef(ecs)
+    ecs.create_service(cluster="daemon", serviceName="nginx", taskDefinition="nginx", launchType="EXTERNAL",
+                       schedulingStrategy="DAEMON")
+    svc = _svc(ecs, cluster="daemon")
+    assert (svc["desiredCount"], svc["runningCount"]) == (3, 3)
+    assert sorted(t["containerInstanceArn"] for t in _service_tasks(ecs, "nginx", cluster="daemon")) == sorted(
+        vis["container_instance_arns"])
+    # a new instance gets a task without any call to the service
+    late = _virtual(emu, 1, cluster="daemon")
+    svc = _svc(ecs, cluster="daemon")
+    assert (svc["desiredCount"], svc["runningCount"]) == (4, 4)
+    # a draining instance loses its task, and nothing replaces it elsewhere
+    ecs.update_container_instances_state(cluster="daemon", containerInstances=late["container_instance_arns"],
+                                         status="DRAINING")
+    svc = _svc(ecs, cluster="daemon")
+    assert (svc["desiredCount"], svc["runningCount"]) == (3, 3)
+    assert late["container_instance_arns"][0] not in [t["containerInstanceArn"]
+                                                      for t in _service_tasks(ecs, "nginx", cluster="daemon")]
+    # a deregistered one too
+    ecs.deregister_container_instance(cluster="daemon", containerInstance=vis["container_instance_arns"][0], force=True)
+    assert _svc(ecs, cluster="daemon")["runningCount"] == 2
+
+
+def test_daemon_service_refuses_count_and_placement_strategy(emu):
+    ecs = emu.client("ecs")
+    ecs.create_cluster(clusterName="daemon2")
+    _taskdef(ecs)
+    base = dict(cluster="daemon2", serviceName="nginx", taskDefinition="nginx", launchType="EXTERNAL",
+                schedulingStrategy="DAEMON")
+    for extra in ({"desiredCount": 1}, {"placementStrategy": [{"type": "spread", "field": "instanceId"}]}):
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            ecs.create_service(**base, **extra)
+        assert _code(exc) == "InvalidParameterException"
+    ecs.create_service(**base)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.update_service(cluster="daemon2", service="nginx", placementStrategy=[{"type": "random"}])
+    assert _code(exc) == "InvalidParameterException"
+    assert _svc(ecs, cluster="daemon2")["placementStrategy"] == []
+
+
+def test_virtual_start_failure_stops_tasks_with_the_reason(emu):
+    ecs = emu.client("ecs")
+    ecs.create_cluster(clusterName="fails")
+    good = _virtual(emu, 1, cluster="fails")
+    reason = ("CannotStartContainerError: Error response from daemon: driver failed programming external "
+              "connectivity: listen tcp4 0.0.0.0:8080: bind: address already in use")
+    bad = _virtual(emu, 1, cluster="fails", start_failure=reason)
+    _taskdef(ecs)
+    ecs.create_service(cluster="fails", serviceName="nginx", taskDefinition="nginx", launchType="EXTERNAL",
+                       schedulingStrategy="DAEMON")
+    # each call lets the failing agent fail one more start (as time passes for a real one)
+    for _ in range(3):
+        _svc(ecs, cluster="fails")
+    svc = _svc(ecs, cluster="fails")
+    assert (svc["desiredCount"], svc["runningCount"]) == (2, 1)
+    stopped = _service_tasks(ecs, "nginx", desired="STOPPED", cluster="fails")
+    assert len(stopped) >= 3
+    for task in stopped:
+        assert task["containerInstanceArn"] == bad["container_instance_arns"][0]
+        assert task["stopCode"] == "TaskFailedToStart" and task["stoppedReason"].startswith("CannotStartContainerError")
+        assert task["containers"][0]["reason"] == reason and "startedAt" not in task
+    running = _service_tasks(ecs, "nginx", cluster="fails")
+    assert [t["containerInstanceArn"] for t in running if t["lastStatus"] == "RUNNING"] == good["container_instance_arns"]
+    # the operator frees the port: the next task starts
+    status, out = emu.op("POST", "virtual-instances/start-failure", {"instance_ids": bad["instance_ids"], "reason": None})
+    assert status == 200, out
+    assert _svc(ecs, cluster="fails")["runningCount"] == 2
+    assert emu.op("POST", "virtual-instances/start-failure", {"instance_ids": ["mi-00000000000000000"]})[0] == 400
