@@ -272,7 +272,8 @@ def name_matches(record, name):
     wanted = str(name).lower()
     if not computer:
         return False
-    return computer == wanted or computer.split(".")[0] == wanted or wanted.split(".")[0] == computer
+    return (computer == wanted or computer.split(".", maxsplit=1)[0] == wanted
+            or wanted.split(".", maxsplit=1)[0] == computer)
 
 
 def host_label(record):
@@ -300,7 +301,6 @@ def health_report(records, clusters, expected_hosts=None, ssm_agent_version=None
     per_cluster = {ecs_api.cluster_name(c): _empty_cluster() for c in clusters}
     unclustered = _empty_cluster()
     orphans = []
-    matched_names = set()
     for record in records:
         bucket = per_cluster.setdefault(record["cluster"], _empty_cluster()) if record["cluster"] else unclustered
         if record["ecs_registered"]:
@@ -319,12 +319,10 @@ def health_report(records, clusters, expected_hosts=None, ssm_agent_version=None
                                                     pinned=pinned, relation=compare_versions(running, pinned)))
         if expected_hosts is not None:
             names = [n for n in expected_hosts if name_matches(record, n)]
-            matched_names.update(names)
             if not names:
                 cost = hourly_cost * HOURS_PER_MONTH if record["ecs_registered"] else 0.0
-                entry = dict(_brief(record), registered_in=[s for s, on in (("ecs", record["ecs_registered"]),
-                                                                             ("ssm", record["ssm_registered"])) if on],
-                             monthly_cost=round(cost, 2))
+                where = [side for side, on in (("ecs", record["ecs_registered"]), ("ssm", record["ssm_registered"])) if on]
+                entry = dict(_brief(record), registered_in=where, monthly_cost=round(cost, 2))
                 bucket["orphans"].append(entry)
                 orphans.append(entry)
     not_registered = []
@@ -380,7 +378,7 @@ def summary_lines(report):
         f"{counts['orphans']} orphan(s) (${report['orphan_monthly_cost']:.2f}/month), "
         f"{counts['not_registered']} inventory host(s) not registered"
     )
-    sections = [(name, bucket) for name, bucket in sorted(report["clusters"].items())]
+    sections = sorted(report["clusters"].items())
     sections.append(("(managed instances in no cluster)", report["unclustered"]))
     for name, b in sections:
         if name.startswith("(") and not b["managed_instances"] and not b["orphans"]:

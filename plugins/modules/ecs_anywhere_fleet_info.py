@@ -111,7 +111,9 @@ summary:
   type: list
   elements: str
   sample:
-    - "fleet UNHEALTHY: 4 hosts; 1 ECS agent(s) disconnected, 1 SSM ping lost, 0 version drift(s), 1 orphan(s) ($7.48/month), 0 inventory host(s) not registered"
+    - >-
+      fleet UNHEALTHY: 4 hosts; 1 ECS agent(s) disconnected, 1 SSM ping lost, 0 version drift(s),
+      1 orphan(s) ($7.48/month), 0 inventory host(s) not registered
     - "cluster edge: 3 container instance(s), 3 managed instance(s)"
     - "  ECS agent disconnected: edge-2 (mi-0123456789abcdef0, ACTIVE)"
 report:

@@ -38,8 +38,8 @@ def main(config_path, state_path):
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
-                                                      "Action": "sts:AssumeRole"}]}
+    trust = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     try:
         iam.create_role(RoleName="it-fleet-role", AssumeRolePolicyDocument=json.dumps(trust))
     except iam.exceptions.EntityAlreadyExistsException:

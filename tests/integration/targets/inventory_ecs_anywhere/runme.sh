@@ -91,8 +91,9 @@ if ansible-playbook -i inventory.yml -e @"$config" "$health" -e ecs_anywhere_hea
      -e ecs_anywhere_health_report_file="" >"$work/fail.log" 2>&1; then
   cat "$work/fail.log"; fail "ecs_anywhere_health_fail=true did not fail"
 fi
-grep -q "Fail when the fleet is unhealthy" "$work/fail.log" && grep -q "it-missing-1" "$work/fail.log" \
-  || { cat "$work/fail.log"; fail "the failure does not say why"; }
+if ! grep -q "Fail when the fleet is unhealthy" "$work/fail.log" || ! grep -q "it-missing-1" "$work/fail.log"; then
+  cat "$work/fail.log"; fail "the failure does not say why"
+fi
 
 step "cache: a second run answers from the cache; --flush-cache reads AWS again"
 inv cached --list
