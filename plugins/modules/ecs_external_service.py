@@ -17,7 +17,13 @@ description:
     configuration and placement of an existing one; options left unset are not changed.
   - With O(wait), waits for a steady state - every desired task C(RUNNING), a single
     deployment whose rollout completed - and on timeout fails with the service's recent
-    events.
+    events. For a V(DAEMON) service the desired count is the number of C(ACTIVE) container
+    instances (ECS maintains it).
+  - While it waits, it reads the service's tasks that stopped since the change (C(ListTasks
+    desiredStatus=STOPPED) and C(DescribeTasks)). Once 3 of them failed to start on the same
+    container instance (for example C(CannotStartContainerError ... address already in use)), it
+    fails at once naming the instance (its managed instance id and hostname), the stopped reason
+    and a fix, instead of waiting out O(wait_timeout).
   - O(state=absent) scales the service to 0 and deletes it.
 author:
   - edgeops platform team (@edgeops)
@@ -49,12 +55,21 @@ options:
   desired_count:
     description:
       - Number of tasks to keep running. Defaults to 1 when the service is created; left unset,
-        an existing service keeps its count. Ignored with O(scheduling_strategy=DAEMON).
+        an existing service keeps its count.
+      - Refused for a V(DAEMON) service (one task per C(ACTIVE) instance), before anything changes.
     type: int
   scheduling_strategy:
     description:
-      - V(REPLICA) keeps O(desired_count) tasks; V(DAEMON) runs one task on every instance.
-      - Cannot change once the service exists. Default V(REPLICA) when creating.
+      - V(REPLICA) keeps O(desired_count) tasks; V(DAEMON) runs one task on every C(ACTIVE) container
+        instance of the cluster (that meets O(placement_constraints)): instances registered later get
+        one, draining or deregistered ones lose theirs.
+      - ECS cannot change it once the service exists. When it differs from the existing service's,
+        the module fails before changing anything and says how to migrate (keep the current strategy,
+        or delete the service with O(state=absent) and re-create it).
+      - Left unset, an existing service keeps its strategy; V(REPLICA) when creating.
+      - V(DAEMON) refuses O(desired_count), a non-empty O(placement_strategy) and a
+        O(deployment_configuration.maximum_percent) other than 100 (what AWS documents for daemon
+        services; their default minimum healthy percent is 0).
     type: str
     choices: [REPLICA, DAEMON]
   deployment_configuration:
@@ -96,7 +111,7 @@ options:
         type: str
   placement_strategy:
     description:
-      - Task placement strategy; an empty list removes it.
+      - Task placement strategy; an empty list removes it. Not supported with V(DAEMON).
     type: list
     elements: dict
     suboptions:
@@ -148,6 +163,16 @@ EXAMPLES = r"""
       - type: distinctInstance
     wait_timeout: 300
   register: nginx_service
+
+- name: Run an agent-like service on every ACTIVE external instance (new instances get one too)
+  edgeops.ecs_anywhere.ecs_external_service:
+    name: node-exporter
+    cluster: edge
+    task_definition: node-exporter
+    scheduling_strategy: DAEMON
+    deployment_configuration:
+      maximum_percent: 100
+      minimum_healthy_percent: 0
 
 - name: Delete the service
   edgeops.ecs_anywhere.ecs_external_service:
@@ -243,6 +268,48 @@ service:
       type: list
       elements: dict
       sample: [{"message": "(service nginx) has reached a steady state."}]
+start_failures:
+  description:
+    - When the wait failed early because tasks keep failing to start (in the failure result), one
+      entry per container instance with 3 or more such tasks since the change.
+  returned: on repeated task start failures
+  type: list
+  elements: dict
+  contains:
+    container_instance_arn:
+      description: The container instance.
+      type: str
+    managed_instance_id:
+      description: Its SSM managed instance id (C(mi-...)).
+      type: str
+    hostname:
+      description: The host's name as SSM knows it (null when SSM could not be asked).
+      type: str
+    failed_starts:
+      description: Tasks that stopped before running there since the change.
+      type: int
+    stop_code:
+      description: The last one's stop code, such as C(TaskFailedToStart).
+      type: str
+    stopped_reason:
+      description: The last one's stopped reason.
+      type: str
+    container_reasons:
+      description: The last one's container reasons, by container name.
+      type: dict
+    task_arns:
+      description: The stopped tasks.
+      type: list
+      elements: str
+  sample:
+    - container_instance_arn: arn:aws:ecs:eu-west-1:123456789012:container-instance/edge/0f3c
+      managed_instance_id: mi-0123456789abcdef0
+      hostname: edge-17
+      failed_starts: 3
+      stop_code: TaskFailedToStart
+      stopped_reason: "CannotStartContainerError: Error response from daemon: ... address already in use"
+      container_reasons: {"nginx": "CannotStartContainerError: ... address already in use"}
+      task_arns: ["arn:aws:ecs:eu-west-1:123456789012:task/edge/5b1d"]
 events:
   description: The recent events as text, when a wait timed out (in the failure result).
   returned: on wait timeout
@@ -260,6 +327,7 @@ from ansible.module_utils.common.dict_transformations import snake_dict_to_camel
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import workloads
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
@@ -277,6 +345,14 @@ def _deployment_configuration(value):
         return None
     value = {k: v for k, v in value.items() if v is not None}
     return snake_dict_to_camel_dict(value) or None
+
+
+def _hostnames(module):
+    """managed instance ids -> hostnames (SSM ComputerName), for failure messages."""
+    def describe(instance_ids):
+        client = aws_client(module, "ssm")
+        return {i["InstanceId"]: i.get("ComputerName") for i in ssm_api.describe_instance_information(client, instance_ids)}
+    return describe
 
 
 def main():
@@ -323,6 +399,9 @@ def main():
                 wait_timeout=params["wait_timeout"], check_mode=module.check_mode,
             )
         else:
+            baseline = None
+            if params["wait"] and not module.check_mode:
+                baseline = workloads.stopped_task_arns(client, params["cluster"], params["name"])
             task_definition = workloads.resolve_task_definition(
                 client, params["task_definition"], check_mode=module.check_mode, warn=module.warn
             )
@@ -337,7 +416,10 @@ def main():
                 check_mode=module.check_mode,
             )
             if params["wait"] and not module.check_mode:
-                service = workloads.wait_service_steady(client, params["cluster"], params["name"], params["wait_timeout"])
+                service = workloads.wait_service_steady(
+                    client, params["cluster"], params["name"], params["wait_timeout"],
+                    stopped_baseline=baseline, describe_hosts=_hostnames(module),
+                )
     except EcsAnywhereError as e:
         module.fail_json(msg=e.msg, **e.details)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:

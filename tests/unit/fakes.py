@@ -60,6 +60,7 @@ class FakeEcs(_Base):
         self.services = {}  # (cluster, name) -> service
         self.stuck_tasks = set()  # task ARNs a drain never stops
         self.polls_to_steady = 1
+        self.on_describe_services = []  # callables run at each DescribeServices (time passing)
 
     # -- setup helpers
     def add_cluster(self, name):
@@ -87,6 +88,18 @@ class FakeEcs(_Base):
         self.instances[instance_arn]["runningTasksCount"] += 1
         if stuck:
             self.stuck_tasks.add(arn)
+        return arn
+
+    def add_stopped_task(self, cluster, instance_arn, service, reason, stop_code="TaskFailedToStart", started=False):
+        """A task of ``service`` that stopped (before running unless ``started``) with ``reason``."""
+        arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster}/{uuid.uuid4().hex}"
+        self.tasks[arn] = {"taskArn": arn, "clusterArn": self.clusters[cluster]["clusterArn"],
+                           "containerInstanceArn": instance_arn, "lastStatus": "STOPPED",
+                           "desiredStatus": "STOPPED", "startedBy": "ecs-svc/1", "group": f"service:{service}",
+                           "stopCode": stop_code, "stoppedReason": reason,
+                           "containers": [{"name": "nginx", "lastStatus": "STOPPED", "reason": reason}]}
+        if started:
+            self.tasks[arn]["startedAt"] = datetime.datetime(2026, 11, 27, tzinfo=datetime.timezone.utc)
         return arn
 
     def _cluster(self, cluster):
@@ -253,7 +266,8 @@ class FakeEcs(_Base):
         self._call("ListTasks", kw)
         name = self._cluster(kw["cluster"])
         arns = [a for a, t in self.tasks.items() if t["clusterArn"].endswith("/" + name)
-                and t["desiredStatus"] == kw.get("desiredStatus", "RUNNING")]
+                and t["desiredStatus"] == kw.get("desiredStatus", "RUNNING")
+                and ("serviceName" not in kw or t.get("group") == "service:" + kw["serviceName"])]
         page, token = self._page(arns, kw, "nextToken", "maxResults", 100)
         return {"taskArns": page, "nextToken": token}
 
@@ -342,6 +356,8 @@ class FakeEcs(_Base):
 
     def describe_services(self, **kw):
         self._call("DescribeServices", kw)
+        for hook in self.on_describe_services:
+            hook()
         name = self._cluster(kw["cluster"])
         found = []
         for svc in kw["services"]:
