@@ -20,6 +20,7 @@ import urllib.request
 
 import boto3
 import yaml
+from botocore.config import Config
 
 PINNED = {"ssm_agent_version": "3.3.1957.0", "ecs_agent_version": "1.89.2"}
 
@@ -29,7 +30,8 @@ def main(config_path, state_path):
         cfg = yaml.safe_load(f)
     url = cfg["aws_endpoint_url"]
     kw = dict(endpoint_url=url, region_name=cfg["aws_region"], aws_access_key_id=cfg["aws_access_key"],
-              aws_secret_access_key=cfg["aws_secret_key"])
+              aws_secret_access_key=cfg["aws_secret_key"],
+              config=Config(retries={"max_attempts": 10, "mode": "standard"}))  # setup survives --throttle
     iam, ecs, ssm = (boto3.client(s, **kw) for s in ("iam", "ecs", "ssm"))
 
     def op(path, body):
