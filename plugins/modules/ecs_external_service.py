@@ -61,7 +61,7 @@ options:
   scheduling_strategy:
     description:
       - V(REPLICA) keeps O(desired_count) tasks; V(DAEMON) runs one task on every C(ACTIVE) container
-        instance of the cluster (that meets O(placement_constraints)): instances registered later get
+        instance of the cluster (that meets O(placement_constraints)); instances registered later get
         one, draining or deregistered ones lose theirs.
       - ECS cannot change it once the service exists. When it differs from the existing service's,
         the module fails before changing anything and says how to migrate (keep the current strategy,

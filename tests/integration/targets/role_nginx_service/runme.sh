@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # role_nginx_service against the emulator's virtual external instances (their
 # simulated agents run the tasks, so the service reaches a steady state) and
-# two fake edge hosts that fetch a stub nginx page served on 127.0.0.1.
-# Check mode on a fresh state reports changes and makes none; the first run
-# changes; the second run and a check run change nothing; the task definition
-# and the service are read back with the AWS CLI; the check names the hosts
-# that answer wrongly; entry point remove deletes the service and revisions.
+# four fake edge hosts that fetch a stub nginx page served on 127.0.0.1.
+# Check mode on a fresh state reports changes and makes none; a first run that
+# covers one host (--limit) still runs the DAEMON service on all four instances;
+# the second run and a check run change nothing; a new instance gets a task
+# without a re-run; the check asks only the hosts registered in this run and
+# names those that answer wrongly; a DAEMON count is refused; tasks that cannot
+# start fail the wait early naming the host and the reason; REPLICA works with
+# an explicit count, needs one, and a REPLICA->DAEMON switch fails changing
+# nothing; entry point remove deletes the service and revisions. State is read
+# back with the AWS CLI.
 set -euo pipefail
 cd "$(dirname "$0")"
 config="${INTEGRATION_CONFIG:-../../integration_config.yml}"
@@ -28,20 +33,41 @@ cleanup() {
 trap cleanup EXIT
 
 # shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
-step_args=(-e it_stub_port="$port")
+step_args=(-e it_stub_port="$port" -e it_state_dir="$work")
 # shellcheck source=../setup_role_steps/step.sh
 . ../setup_role_steps/step.sh
 
-step any "setup: aws_cluster and two virtual external instances" setup.yml
+all_failed='{"it_failed_hosts": ["edge-1", "edge-2", "edge-3", "edge-4"]}'
+port_taken="CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint ecs-nginx: listen tcp4 0.0.0.0:8080: bind: address already in use"
+svc_task="Run the nginx service on the external instances and wait for a steady state"
+strategy_task="Check the scheduling strategy and the task count"
+
+step any "setup: aws_cluster and four virtual external instances" setup.yml
 step unchanged "clean slate: no service, no task definition" verify.yml -e verify_state=absent
 step changed "check mode reports the task definition and service it would create" converge.yml --check --diff
 step unchanged "check mode created nothing" verify.yml -e verify_state=absent
-step changed "first run: task definition, service, steady state, nginx answers on every edge host" converge.yml --diff
-step unchanged "state read back: EXTERNAL, bridge, 8080->80, awslogs, 2 running, distinctInstance" verify.yml
-step unchanged "second run changes nothing" converge.yml --diff
+step changed "first run covers one edge host (--limit): only it is asked" converge.yml --diff --limit edge-1,localhost -e '{"it_expect_asked": ["edge-1"]}'
+step unchanged "state read back: DAEMON, 4 tasks running on the 4 instances (not 1), EXTERNAL, bridge, 8080->80, awslogs" verify.yml
+step unchanged "second run (all hosts) changes nothing" converge.yml --diff
 step unchanged "check mode after the run reports nothing to change" converge.yml --check --diff
+step changed "a fifth instance joins" instance.yml
+step unchanged "it got a task without re-running the role" verify.yml -e it_expect_running=5
 step changed "a host that does not answer is named" fail_verify.yml -e it_url="http://127.0.0.1:$dead_port/" -e it_expect="no answer"
+step changed "a host that failed in this run is not asked, the others are named" fail_verify.yml -e it_url="http://127.0.0.1:$dead_port/" -e '{"it_failed_hosts": ["edge-2"]}'
 step changed "a page that is not nginx's is named" fail_verify.yml -e it_url="http://127.0.0.1:$port/other.html" -e it_expect="lacks"
+step unchanged "no host made it: nothing is fetched (the page is missing)" converge.yml -e it_page=missing.html -e "$all_failed"
+step changed "DAEMON refuses a desired count before anything changes" expect_failure.yml -e nginx_service_desired_count=3 -e "{\"it_expect_task\": \"$strategy_task\"}" -e '{"it_expect": ["nginx_service_desired_count is set (3)", "REPLICA"]}'
+step changed "an instance whose agent cannot start tasks joins" instance.yml -e it_start_failure="$port_taken"
+step changed "the wait fails early naming the host, the stopped reason and a fix" expect_failure.yml -e "{\"it_expect_task\": \"$svc_task\"}" -e it_expect_instance=true -e it_max_seconds=60 -e '{"it_expect": ["cannot start its tasks on 1 container instance", "address already in use", "ss -ltnp"]}'
+step changed "its port is freed" instance.yml -e it_clear=true
+step unchanged "it runs its task: 6 running" verify.yml -e it_expect_running=6
+step changed "remove the DAEMON service" remove.yml
+step changed "REPLICA with an explicit count" converge.yml -e nginx_service_scheduling_strategy=REPLICA -e nginx_service_desired_count=2
+step unchanged "state read back: REPLICA, 2 running, distinctInstance" verify.yml -e it_expect_strategy=REPLICA -e it_expect_running=2
+step unchanged "REPLICA again changes nothing" converge.yml -e nginx_service_scheduling_strategy=REPLICA -e nginx_service_desired_count=2
+step changed "REPLICA without a count is refused" expect_failure.yml -e nginx_service_scheduling_strategy=REPLICA -e "{\"it_expect_task\": \"$strategy_task\"}" -e '{"it_expect": ["REPLICA needs an explicit number of tasks"]}'
+step changed "switching the REPLICA service to DAEMON fails saying how to migrate" expect_failure.yml -e "{\"it_expect_task\": \"$svc_task\"}" -e '{"it_expect": ["uses scheduling strategy REPLICA", "Nothing was changed", "nginx_service_desired_count", "remove"]}'
+step unchanged "the switch changed nothing: REPLICA, 2 running" verify.yml -e it_expect_strategy=REPLICA -e it_expect_running=2
 step changed "entry point remove deletes the service and the task definitions" remove.yml
 step unchanged "state read back: nothing left" verify.yml -e verify_state=absent
 step unchanged "remove again changes nothing" remove.yml
