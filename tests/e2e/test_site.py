@@ -1,10 +1,64 @@
-"""site.yml, its idempotence, decommission, re-registration and teardown on
-the sandbox, asserting AWS state read back from the emulator and what the
-edge hosts serve. The steps build on each other and run in file order."""
+"""site.yml on four edge containers, asserting AWS state read back from the
+emulator and what the edge hosts serve: check mode, two sliced runs started at
+the same moment, idempotence, a --limit run, decommission, re-registration and
+teardown, in a shared account (another workload's IAM roles exist beside ours
+and must come out of it all unchanged). The steps build on each other and run
+in file order."""
 
+import json
 import time
 
+import pytest
+
 from conftest import CLUSTER, HOSTS, edge
+
+# Roles another workload of the same account owns, with AWS's conventional
+# names (the ones this collection used to manage, purge and delete).
+FOREIGN_ROLES = {
+    "ecsTaskExecutionRole": "ecs-tasks.amazonaws.com",
+    "ecsAnywhereRole": "ssm.amazonaws.com",
+}
+FOREIGN_POLICIES = [
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+]
+FOREIGN_PROFILE = "[other-team]\naws_access_key_id = AKIAOTHERTEAMEXAMPLE\naws_secret_access_key = other-team-secret\n"
+
+
+def role_snapshot(iam, name):
+    """Everything about a role another workload relies on."""
+    role = iam.get_role(RoleName=name)["Role"]
+    inline = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    return {
+        "arn": role["Arn"],
+        "trust": role["AssumeRolePolicyDocument"],
+        "description": role.get("Description"),
+        "tags": sorted((t["Key"], t["Value"]) for t in iam.list_role_tags(RoleName=name)["Tags"]),
+        "attached": sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]),
+        "inline": {p: iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"] for p in inline},
+    }
+
+
+@pytest.fixture(scope="module")
+def foreign_roles(aws):
+    """Create the other workload's roles before anything runs; their snapshot."""
+    iam = aws["iam"]
+    for name, service in FOREIGN_ROLES.items():
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                        Description="owned by another team", Tags=[{"Key": "team", "Value": "other"}])
+        for arn in FOREIGN_POLICIES:
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        iam.put_role_policy(RoleName=name, PolicyName="other-team-inline", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other-team/*"}]}))
+    return {name: role_snapshot(iam, name) for name in FOREIGN_ROLES}
+
+
+def assert_foreign_roles_unchanged(aws, foreign_roles):
+    for name, before in foreign_roles.items():
+        assert role_snapshot(aws["iam"], name) == before, "%s was changed" % name
 
 
 def aws_leftovers(aws):
@@ -28,7 +82,7 @@ def aws_leftovers(aws):
     mis = aws["ssm"].describe_instance_information()["InstanceInformationList"]
     if mis:
         left["managed_instances"] = [i["InstanceId"] for i in mis]
-    roles = [r["RoleName"] for r in aws["iam"].list_roles()["Roles"]]
+    roles = [r["RoleName"] for r in aws["iam"].list_roles()["Roles"] if r["RoleName"] not in FOREIGN_ROLES]
     if roles:
         left["iam_roles"] = roles
     groups = [g["logGroupName"] for g in aws["logs"].describe_log_groups()["logGroups"]]
@@ -49,26 +103,60 @@ def instances(aws):
     return aws["ecs"].describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"]
 
 
-def test_check_mode_on_fresh_sandbox_changes_nothing(playbook, aws):
+def registered_mi(host):
+    """The host's own mi- id, from its SSM registration file ('' when none)."""
+    r = edge(host, "cat", "/var/lib/amazon/ssm/registration")
+    return json.loads(r.stdout).get("ManagedInstanceID", "") if r.returncode == 0 else ""
+
+
+def running_tasks(aws, want, timeout=90):
+    """The service's running count, waiting up to `timeout` s for `want`."""
+    deadline = time.time() + timeout
+    while True:
+        svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
+        if svc["runningCount"] == want or time.time() > deadline:
+            return svc["runningCount"]
+        time.sleep(2)
+
+
+def assert_each_host_registered_once(aws):
+    mis = {i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]}
+    cis = [ci for ci in instances(aws) if ci["status"] == "ACTIVE"]
+    by_mi = {}
+    for ci in cis:
+        by_mi.setdefault(ci["ec2InstanceId"], []).append(ci["containerInstanceArn"])
+    own = {host: registered_mi(host) for host in HOSTS}
+    assert all(own.values()), own
+    assert sorted(own.values()) == sorted(mis), "one SSM managed instance per host: %s vs %s" % (own, mis)
+    assert {h: len(by_mi.get(mi, [])) for h, mi in own.items()} == {h: 1 for h in HOSTS}, by_mi
+
+
+def test_check_mode_on_fresh_sandbox_changes_nothing(playbook, aws, foreign_roles):
     run = playbook("site.yml", "--check", "--diff")
     assert any(v.get("changed", 0) > 0 for v in run.recap().values()), "check mode should report changes"
     assert aws_leftovers(aws) == {}
+    assert_foreign_roles_unchanged(aws, foreign_roles)
     for host in HOSTS:
         assert edge(host, "test", "-e", "/etc/ecs/ecs.config").returncode != 0, host
         assert edge(host, "test", "-e", "/usr/bin/amazon-ssm-agent").returncode != 0, host
 
 
-def test_site_registers_both_hosts_and_serves_nginx(playbook, aws):
-    playbook("site.yml")
-    cis = instances(aws)
-    assert len(cis) == 2
-    assert all(ci["status"] == "ACTIVE" and ci["ec2InstanceId"].startswith("mi-") for ci in cis)
-    svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
-    assert svc["launchType"] == "EXTERNAL" and svc["runningCount"] == 2
-    assert aws["ssm"].describe_activations()["ActivationList"] == [], "the activation must be deleted"
+def test_sliced_runs_at_once_register_every_host_once(playbooks_at_once, aws, foreign_roles):
+    """Two site.yml runs started at the same moment over disjoint halves of the
+    fleet, as AWX job slicing runs them: both succeed, each host is registered
+    exactly once, neither run deletes the other's activation, none is left."""
+    slices = [HOSTS[0::2], HOSTS[1::2]]
+    runs = playbooks_at_once(*[["site.yml", "--limit", ",".join(s)] for s in slices])
+    for run, hosts in zip(runs, slices):
+        recap = run.recap()
+        assert {h: recap[h]["failed"] + recap[h].get("unreachable", 0) for h in hosts} == {h: 0 for h in hosts}
+    assert_each_host_registered_once(aws)
+    assert aws["ssm"].describe_activations()["ActivationList"] == [], "every run deletes its own activation"
+    assert running_tasks(aws, len(HOSTS)) == len(HOSTS)
     for host in HOSTS:
         ok, got = nginx_answers(host)
         assert ok, "%s answered: %s" % (host, got)
+    assert_foreign_roles_unchanged(aws, foreign_roles)
 
 
 def test_second_run_changes_nothing(playbook):
@@ -78,36 +166,48 @@ def test_second_run_changes_nothing(playbook):
     assert {h: v["changed"] for h, v in recap.items() if v["changed"]} == {}
 
 
-def test_decommission_one_host(playbook, aws):
-    gone, stays = HOSTS
-    mi = edge(gone, "cat", "/var/lib/amazon/ssm/registration").stdout
-    playbook("playbooks/decommission.yml", "--limit", gone, "-e", "ecs_anywhere_decommission_uninstall=true")
-    cis = instances(aws)
-    assert len(cis) == 1 and cis[0]["ec2InstanceId"] not in mi
-    mis = [i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]]
-    assert len(mis) == 1 and mis[0] not in mi
-    # the service keeps answering on the host that stays
-    ok, got = nginx_answers(stays)
-    assert ok, got
-    assert edge(gone, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
-
-
-def test_register_it_again(playbook, aws):
-    playbook("site.yml")
-    cis = instances(aws)
-    assert len(cis) == 2 and all(ci["status"] == "ACTIVE" for ci in cis)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
-        if svc["runningCount"] == 2:
-            break
-        time.sleep(2)
-    assert svc["runningCount"] == 2
+def test_limit_run_keeps_the_whole_fleet_served(playbook, aws):
+    """A --limit run on one host does not scale the fleet-wide service down."""
+    playbook("site.yml", "--limit", HOSTS[0])
+    assert running_tasks(aws, len(HOSTS), timeout=30) == len(HOSTS)
+    svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
+    assert svc["desiredCount"] == len(HOSTS), svc
     for host in HOSTS:
         ok, got = nginx_answers(host)
         assert ok, "%s answered: %s" % (host, got)
 
 
-def test_teardown_leaves_nothing(playbook, aws):
+def test_decommission_one_host(playbook, aws):
+    gone, stays = HOSTS[-1], HOSTS[0]
+    mi = registered_mi(gone)
+    # another tool's profile in the same credentials file must survive the uninstall
+    edge(gone, "sh", "-c", "printf '%s' \"$0\" >> /root/.aws/credentials", FOREIGN_PROFILE)
+    playbook("playbooks/decommission.yml", "--limit", gone, "-e", "ecs_anywhere_decommission_uninstall=true")
+    cis = instances(aws)
+    assert len(cis) == len(HOSTS) - 1 and mi not in [ci["ec2InstanceId"] for ci in cis]
+    mis = [i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]]
+    assert len(mis) == len(HOSTS) - 1 and mi not in mis
+    # the service keeps answering on the hosts that stay
+    ok, got = nginx_answers(stays)
+    assert ok, got
+    assert edge(gone, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
+    creds = edge(gone, "cat", "/root/.aws/credentials")
+    assert creds.returncode == 0 and FOREIGN_PROFILE.strip() in creds.stdout, creds.stdout
+    assert "[default]" not in creds.stdout, creds.stdout
+    mode = edge(gone, "stat", "-c", "%a", "/root/.aws/credentials").stdout.strip()
+    assert mode == "600", mode
+
+
+def test_register_it_again(playbook, aws):
+    playbook("site.yml")
+    assert_each_host_registered_once(aws)
+    assert running_tasks(aws, len(HOSTS)) == len(HOSTS)
+    for host in HOSTS:
+        ok, got = nginx_answers(host)
+        assert ok, "%s answered: %s" % (host, got)
+
+
+def test_teardown_leaves_nothing_of_ours_and_keeps_the_rest(playbook, aws, foreign_roles):
     playbook("playbooks/teardown.yml", "-e", "ecs_anywhere_teardown_confirm=%s" % CLUSTER)
     assert aws_leftovers(aws) == {}
+    assert_foreign_roles_unchanged(aws, foreign_roles)
