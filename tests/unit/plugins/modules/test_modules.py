@@ -20,6 +20,7 @@ from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_externa
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_external_taskdefinition
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_activation
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_activation_info
+from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_managed_instance_info
 
 
 class Exit(Exception):
@@ -184,6 +185,21 @@ def test_ssm_activation_absent_and_info(run, aws):
     assert not run(ssm_activation, {"name": "edge", "state": "absent"})["changed"]
     assert run(ssm_activation_info, {"name": "edge"})["activations"] == []
     assert run(ssm_activation_info, {"activation_ids": []})["activations"] == []
+
+
+def test_ssm_managed_instance_info_names_the_instances_ssm_forgot(run, aws):
+    known = [aws.raw_ssm.add_managed("edge-%d" % i) for i in range(60)]
+    gone = "mi-0000000000000dead"
+    r = run(ssm_managed_instance_info, {"instance_ids": [known[0], gone] + known[1:]}, check_mode=True)
+    assert not r["changed"]
+    assert [i["managed_instance_id"] for i in r["managed_instances"]] == known
+    assert r["missing_instance_ids"] == [gone]
+    # 61 ids: two filtered calls of at most 50 ids
+    assert aws.raw_ssm.count("DescribeInstanceInformation") == 2
+    before = len(aws.raw_ssm.calls)
+    assert run(ssm_managed_instance_info, {"instance_ids": []}) == {
+        "changed": False, "managed_instances": [], "missing_instance_ids": []}
+    assert len(aws.raw_ssm.calls) == before
 
 
 # ------------------------------------------------------- task definitions, services
