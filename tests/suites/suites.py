@@ -29,9 +29,11 @@ SUITES = [
     ("sandbox-images", "scripts/build-sandbox.sh",
      "edge host and nginx images, signed stand-in agent mirror (cached on their inputs)"),
     ("edge-hosts", [("molecule-default", "molecule test -s default"),
-                    ("e2e", "pytest -q -p no:cacheprovider tests/e2e")],
-     "ecs_anywhere_host on two edge containers (Molecule), and concurrently site.yml, "
-     "decommission, re-registration and teardown on the sandbox"),
+                    ("e2e", "pytest -q -p no:cacheprovider tests/e2e"),
+                    ("faults", "pytest -q -p no:cacheprovider tests/faults")],
+     "ecs_anywhere_host on two edge containers (Molecule), and concurrently, each on a sandbox of its "
+     "own: site.yml on four hosts (two sliced runs at once, --limit, foreign IAM roles), decommission, "
+     "re-registration and teardown; and the fault catalogue (throttling, bad names, a killed run)"),
     ("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role"),
 ]
 
