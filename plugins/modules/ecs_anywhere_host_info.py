@@ -34,9 +34,9 @@ description:
     a container instance in another cluster than O(cluster) or in another region, is
     C(registered_elsewhere);
     otherwise C(registered)."
-  - The cluster configured in O(ecs_config_file) does B(not) decide (the host role renders it
+  - "The cluster configured in O(ecs_config_file) does B(not) decide (the host role renders it
     before the host registers): a run interrupted after writing it and before registering leaves
-    a host that is C(needs_registration), and the next run completes it.
+    a host that is C(needs_registration), and the next run completes it."
 author:
   - edgeops platform team (@edgeops)
 options:
