@@ -3,6 +3,12 @@
 # the first run changes; the second run and a check run change nothing; the
 # AWS state is read back after each step; a Container Insights change (disabled,
 # the default, to enabled) is applied once; the `remove` entry point deletes it all.
+# Ownership: IAM roles of another workload named like the old defaults
+# (ecsAnywhereRole, ecsTaskExecutionRole, made with boto3 by foreign.py) survive
+# a run with the defaults, a run reusing them on purpose and the remove entry
+# point unchanged (trust, attached and inline policies, tags read back); a
+# foreign role lacking the SSM trust stops the role before anything is created;
+# an untagged (older version's) cluster is kept unless asked and empty.
 set -euo pipefail
 cd "$(dirname "$0")"
 config="${INTEGRATION_CONFIG:-../../integration_config.yml}"
@@ -10,12 +16,32 @@ export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 # ansible-test sets the collections path; run directly from a checkout, use its .collections.
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 
+config_abs="$(cd "$(dirname "$config")" && pwd)/$(basename "$config")"
 # shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
-step_args=()
+step_args=(-e "it_config=$config_abs")
 # shellcheck source=../setup_role_steps/step.sh
 . ../setup_role_steps/step.sh
 
-trap 'ansible-playbook -i inventory.yml -e @"$config" remove.yml >/dev/null 2>&1 || true' EXIT
+py="$(command -v python3)"
+fr() { "$py" foreign.py "$config" "$@"; }
+foreign_roles=(ecsAnywhereRole ecsTaskExecutionRole itForeignNoSsmTrust)
+shared_names=(-e aws_cluster_instance_role_name=ecsAnywhereRole -e aws_cluster_execution_role_name=ecsTaskExecutionRole)
+snap_dir="$(mktemp -d)"
+cleanup() {
+  ansible-playbook -i inventory.yml -e @"$config" remove.yml >/dev/null 2>&1 || true
+  ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml "${shared_names[@]}" >/dev/null 2>&1 || true
+  ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml >/dev/null 2>&1 || true
+  for r in "${foreign_roles[@]}"; do fr delete "$r" >/dev/null 2>&1 || true; done
+  rm -rf "$snap_dir"
+}
+trap cleanup EXIT
+snap() { for r in "${foreign_roles[@]}"; do echo "== $r"; fr show "$r"; done; }
+# foreign_unchanged <label>: the other workload's roles are exactly as created
+foreign_unchanged() {
+  snap >"$snap_dir/after"
+  diff -u "$snap_dir/before" "$snap_dir/after" || { echo "FAILED: $1: a role of another workload changed"; exit 1; }
+  echo "ok: $1 (other workload's roles read back unchanged)"
+}
 
 step unchanged "clean slate (state read back: nothing exists)" verify.yml -e verify_state=absent
 step changed "check mode on a fresh state reports changes" converge.yml --check --diff
@@ -37,3 +63,53 @@ step changed "preflight refuses a bad retention value" fail_bad_input.yml
 step changed "entry point remove deletes everything" remove.yml
 step unchanged "state read back after remove" verify.yml -e verify_state=absent
 step unchanged "remove again changes nothing" remove.yml
+
+# --- ownership: roles of another workload, named like the old defaults -----------
+for r in "${foreign_roles[@]}"; do fr delete "$r"; done
+fr create ecsAnywhereRole ssm.amazonaws.com arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore \
+  arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
+fr create ecsTaskExecutionRole ecs-tasks.amazonaws.com arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy
+fr create itForeignNoSsmTrust ec2.amazonaws.com
+snap >"$snap_dir/before"
+grep -q OtherWorkloadPolicy "$snap_dir/before" || { cat "$snap_dir/before"; echo "FAILED: foreign roles not created"; exit 1; }
+kept() {  # the JSON list remove_shared.yml must find in aws_cluster_remove_kept
+  local cluster=$1 out="" sep="" what; shift
+  for what in "$@"; do
+    out="$out$sep\"kept $what: not created by edgeops.ecs_anywhere (no ecs-anywhere-cluster=$cluster tag)"
+    case "$what" in "ECS cluster"*) out="$out; aws_cluster_remove_untagged_empty_cluster=true deletes it when it is empty" ;; esac
+    out="$out\""; sep=", "
+  done
+  echo "{\"it_expect_kept\": [$out]}"
+}
+shared=it-role-aws-cluster-shared
+step changed "(a) defaults, check mode: reports the derived roles to create" converge_shared.yml --check --diff
+foreign_unchanged "(a) check mode left the other workload's roles alone"
+step unchanged "(a) check mode created nothing (state read back)" verify_shared.yml -e verify_state=absent
+step changed "(a) defaults: creates ecs-anywhere-<cluster>-* roles, not the old names" converge_shared.yml --diff
+foreign_unchanged "(a) ecsAnywhereRole / ecsTaskExecutionRole of the other workload untouched"
+step unchanged "(a) own roles, log group and cluster carry ecs-anywhere-cluster (state read back)" verify_shared.yml
+step unchanged "(a) second run changes nothing" converge_shared.yml --diff
+step unchanged "(b) reusing the existing roles on purpose changes nothing (check mode)" converge_shared.yml --check --diff \
+  "${shared_names[@]}" -e it_expect_instance_role=ecsAnywhereRole -e it_expect_execution_role=ecsTaskExecutionRole
+step unchanged "(b) reusing the existing roles on purpose changes nothing; outputs name them" converge_shared.yml --diff \
+  "${shared_names[@]}" -e it_expect_instance_role=ecsAnywhereRole -e it_expect_execution_role=ecsTaskExecutionRole
+foreign_unchanged "(b) reused roles not purged, re-trusted or re-tagged"
+step changed "(b) remove deletes the tagged cluster and log group, keeps and reports the reused roles" remove_shared.yml \
+  "${shared_names[@]}" -e "$(kept "$shared" "IAM role ecsAnywhereRole" "IAM role ecsTaskExecutionRole")"
+foreign_unchanged "(b) remove did not delete or change the reused roles"
+step changed "(a) remove with the defaults deletes the derived roles" remove_shared.yml
+step unchanged "(a) nothing of ours is left (state read back)" verify_shared.yml -e verify_state=absent
+step unchanged "(a) remove again changes nothing" remove_shared.yml
+step changed "a foreign role without the SSM trust, named on purpose, stops the role before anything exists" fail_foreign.yml
+foreign_unchanged "the refused foreign role was not changed"
+
+# --- a cluster without the tag (as older versions created it) --------------------
+legacy=it-role-aws-cluster-legacy
+fr cluster "$legacy"
+step unchanged "remove keeps an untagged cluster and says why" remove_shared.yml \
+  -e ecs_anywhere_cluster_name="$legacy" -e "$(kept "$legacy" "ECS cluster $legacy")"
+fr show-cluster "$legacy" | grep -q '"exists": true' || { echo "FAILED: the untagged cluster was deleted"; exit 1; }
+step changed "aws_cluster_remove_untagged_empty_cluster=true deletes the empty untagged cluster" remove_shared.yml \
+  -e ecs_anywhere_cluster_name="$legacy" -e aws_cluster_remove_untagged_empty_cluster=true
+fr show-cluster "$legacy" | grep -q '"exists": false' || { echo "FAILED: the untagged cluster is still there"; exit 1; }
+echo "ok: untagged cluster kept, then deleted on request"
