@@ -57,7 +57,7 @@ step changed "a host that failed in this run is not asked, the others are named"
 step changed "a page that is not nginx's is named" fail_verify.yml -e it_url="http://127.0.0.1:$port/other.html" -e it_expect="lacks"
 step unchanged "no host made it: nothing is fetched (the page is missing)" converge.yml -e it_page=missing.html -e "$all_failed"
 step changed "DAEMON refuses a desired count before anything changes" expect_failure.yml -e nginx_service_desired_count=3 -e "{\"it_expect_task\": \"$strategy_task\"}" -e '{"it_expect": ["nginx_service_desired_count is set (3)", "REPLICA"]}'
-step changed "an instance whose agent cannot start tasks joins" instance.yml -e it_start_failure="$port_taken"
+step changed "an instance whose agent cannot start tasks joins" instance.yml -e "{\"it_start_failure\": \"$port_taken\"}"
 step changed "the wait fails early naming the host, the stopped reason and a fix" expect_failure.yml -e "{\"it_expect_task\": \"$svc_task\"}" -e it_expect_instance=true -e it_max_seconds=60 -e '{"it_expect": ["cannot start its tasks on 1 container instance", "address already in use", "ss -ltnp"]}'
 step changed "its port is freed" instance.yml -e it_clear=true
 step unchanged "it runs its task: 6 running" verify.yml -e it_expect_running=6
