@@ -172,8 +172,8 @@ def test_rule_registered():
     state, reasons = hs.decide(_ssm(_reg()), _ecs(), "edge", "us-east-1")
     assert state == hs.REGISTERED and MI in reasons[0] and ARN in reasons[1]
     # cluster given as an ARN compares by name
-    state, _ = hs.decide(_ssm(_reg()), _ecs(cluster="arn:aws:ecs:us-east-1:123456789012:cluster/edge"),
-                         "edge", "us-east-1")
+    state = hs.decide(_ssm(_reg()), _ecs(cluster="arn:aws:ecs:us-east-1:123456789012:cluster/edge"),
+                      "edge", "us-east-1")[0]
     assert state == hs.REGISTERED
 
 
@@ -183,7 +183,7 @@ def test_rule_registered_before_the_ecs_agent_registered():
 
 
 def test_rule_empty_inputs_skip_comparisons():
-    state, _ = hs.decide(_ssm(_reg(region="eu-west-1")), _ecs(cluster="other", region="eu-west-1"), None, None)
+    state = hs.decide(_ssm(_reg(region="eu-west-1")), _ecs(cluster="other", region="eu-west-1"), None, None)[0]
     assert state == hs.REGISTERED
 
 
@@ -323,5 +323,5 @@ def test_remove_section_in_the_middle_and_repeated():
     new, removed, remaining = hs.remove_ini_section(text, "default")
     assert removed and new == "[a]\nx=1\n[b]\nz=3\n" and remaining == ["a", "b"]
     # a profile whose name only starts with the one removed stays
-    new, removed, _ = hs.remove_ini_section("[default-2]\nx=1\n", "default")
-    assert not removed and new == "[default-2]\nx=1\n"
+    new, removed, remaining = hs.remove_ini_section("[default-2]\nx=1\n", "default")
+    assert not removed and new == "[default-2]\nx=1\n" and remaining == ["default-2"]
