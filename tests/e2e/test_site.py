@@ -146,7 +146,8 @@ def test_sliced_runs_at_once_register_every_host_once(playbooks_at_once, aws, fo
     fleet, as AWX job slicing runs them: both succeed, each host is registered
     exactly once, neither run deletes the other's activation, none is left."""
     slices = [HOSTS[0::2], HOSTS[1::2]]
-    runs = playbooks_at_once(*[["site.yml", "--limit", ",".join(s)] for s in slices])
+    # each slice runs the whole playbook: its hosts and the controller's plays (localhost)
+    runs = playbooks_at_once(*[["site.yml", "--limit", ",".join(s + ["localhost"])] for s in slices])
     for run, hosts in zip(runs, slices):
         recap = run.recap()
         assert {h: recap[h]["failed"] + recap[h].get("unreachable", 0) for h in hosts} == {h: 0 for h in hosts}
@@ -167,8 +168,9 @@ def test_second_run_changes_nothing(playbook):
 
 
 def test_limit_run_keeps_the_whole_fleet_served(playbook, aws):
-    """A --limit run on one host does not scale the fleet-wide service down."""
-    playbook("site.yml", "--limit", HOSTS[0])
+    """A --limit run on one host (and the controller, so that the service play
+    runs too) does not scale the fleet-wide service down."""
+    playbook("site.yml", "--limit", "%s,localhost" % HOSTS[0])
     assert running_tasks(aws, len(HOSTS), timeout=30) == len(HOSTS)
     svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
     assert svc["desiredCount"] == len(HOSTS), svc

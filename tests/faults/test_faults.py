@@ -35,7 +35,7 @@ def test_throttled_half_the_time_converges_in_one_run(sandbox, aws):
     host = sandbox.hosts[0]
     sandbox.emulator("faults", "POST", {"seed": 7, "rules": [{"service": "*", "operation": "*", "throttle_rate": 0.5}]})
     try:
-        run = sandbox.playbook("site.yml", "--limit", host, check_rc=False)
+        run = sandbox.playbook("site.yml", "--limit", host + ",localhost", check_rc=False)
         counts = sandbox.emulator("counts")
     finally:
         sandbox.emulator("faults", "DELETE")
@@ -64,13 +64,13 @@ def test_registration_removed_on_the_aws_side_is_registered_again(sandbox, aws):
     assert edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode == 0
     known = [i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]]
     assert old_mi not in known
-    run = sandbox.playbook("site.yml", "--limit", host)
+    run = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert "SSM no longer knows managed instance %s" % old_mi in run.out
     mi, cis = registered(aws, sandbox, host)
     assert mi.startswith("mi-") and mi != old_mi and cis == 1
     known = [i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]]
     assert mi in known and old_mi not in known
-    assert sandbox.playbook("site.yml", "--limit", host).recap()[host]["changed"] == 0
+    assert sandbox.playbook("site.yml", "--limit", host + ",localhost").recap()[host]["changed"] == 0
 
 
 def wait_for(predicate, timeout, step=0.5):
@@ -84,7 +84,7 @@ def wait_for(predicate, timeout, step=0.5):
 
 def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws):
     host = sandbox.hosts[1]
-    _, proc = sandbox.start("site.yml", "--limit", host)
+    _, proc = sandbox.start("site.yml", "--limit", host + ",localhost")
     try:
         installing = wait_for(lambda: edge(host, "pgrep", "-f", "apt-get install --yes").returncode == 0, 600)
         assert installing, "apt-get install never ran on %s" % host
@@ -98,7 +98,7 @@ def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws)
     print("activations the killed run left (they expire on their own): %s" % [
         (a["ActivationId"], str(a["ExpirationDate"])) for a in leftover_acts])
 
-    run = sandbox.playbook("site.yml", "--limit", host)
+    run = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert "ok=" in run.out
     assert edge(host, "test", "-e", "/usr/sbin/policy-rc.d").returncode != 0, "policy-rc.d outlived the run"
     tmp = edge(host, "sh", "-c", "ls -d /tmp/ecs-anywhere-host.* 2>/dev/null")
@@ -111,5 +111,5 @@ def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws)
     # the re-run's own activation is gone; the killed run's is left to expire (another run's could be in use)
     assert [a["ActivationId"] for a in aws["ssm"].describe_activations()["ActivationList"]] == [
         a["ActivationId"] for a in leftover_acts]
-    again = sandbox.playbook("site.yml", "--limit", host)
+    again = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert again.recap()[host]["changed"] == 0
