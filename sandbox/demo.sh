@@ -8,9 +8,11 @@ export PATH="$ROOT/.venv/bin:$PATH" SANDBOX="${SANDBOX:-sandbox}" EDGES="${EDGES
 start=$SECONDS
 step() { printf '\n\033[1m[demo +%3ds] %s\033[0m\n' "$((SECONDS - start))" "$*"; }
 
-step "1/4 Docker engine"
-scripts/ensure-docker.sh
-step "2/4 sandbox: images, stand-in agents, emulator, $EDGES edge containers"
+# As root on a fresh machine this installs what is missing (docker.io,
+# debootstrap) from Debian, starts dockerd, and builds the images and packages.
+step "1/4 Docker engine, debootstrap, edge and nginx images, agent packages (cached)"
+scripts/build-sandbox.sh
+step "2/4 sandbox: emulator, $EDGES edge containers"
 sandbox/sandbox.sh up
 # shellcheck disable=SC1090
 . "$ROOT/.tmp/sandbox/$SANDBOX/env"
