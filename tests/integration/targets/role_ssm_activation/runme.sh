@@ -24,9 +24,12 @@ step_args=(-e it_root="$it_root")
 # shellcheck source=../setup_role_steps/step.sh
 . ../setup_role_steps/step.sh
 
-two='{"expect_hosts": ["edge-a", "edge-c"]}'
+# edge-a was never registered; edge-c is registered in another region, counted with ssm_activation_reregister
+two='{"expect_hosts": ["edge-a", "edge-c"], "ssm_activation_reregister": true}'
 step any "setup: IAM role and the hosts' registration files" setup.yml
 step unchanged "clean slate: no activation" verify.yml
+step changed "without ssm_activation_reregister only the unregistered host counts" \
+  converge.yml --check -e '{"expect_hosts": ["edge-a"]}'
 step changed "check mode reports the activation it would create" converge.yml --check --diff -e "$two"
 step unchanged "check mode created nothing" verify.yml
 step changed "first run creates one activation for two hosts" converge.yml --diff -vvv -e "$two" -e ssm_activation_run_id=run-1
@@ -50,6 +53,13 @@ step unchanged "cleanup again changes nothing" cleanup.yml -e ssm_activation_run
 step any "the hosts register (files as the host role writes them)" register_hosts.yml
 step unchanged "no host needs registering: nothing created, nothing changed" converge.yml --diff
 step unchanged "check mode agrees" converge.yml --check
+cp "$it_root/edge-b/registration" "$it_root/edge-b/registration.known"
+sed -i 's/"mi-[0-9a-f]*"/"mi-0000000000000dead"/' "$it_root/edge-b/registration"
+step changed "a host whose mi- id SSM no longer knows (deregistered on the AWS side) needs registering" \
+  converge.yml --check -e '{"expect_hosts": ["edge-b"]}'
+grep -q "SSM no longer knows managed instance mi-0000000000000dead" "$step_log" ||
+  { echo "FAILED: the run does not say why edge-b registers again"; exit 1; }
+mv "$it_root/edge-b/registration.known" "$it_root/edge-b/registration"
 step unchanged "state read back: no activation" verify.yml
 rm -f "$it_root/edge-a/registration" "$it_root/edge-c/registration"
 step changed "check mode accepts an IAM role that aws_cluster would create in the same run" \
