@@ -59,7 +59,7 @@ def test_cluster_name_with_a_trailing_newline_fails_before_anything(sandbox, aws
 def test_registration_removed_on_the_aws_side_is_registered_again(sandbox, aws):
     """decommission.yml without uninstall: AWS forgets the host, its files stay."""
     host = sandbox.hosts[0]
-    old_mi, _ = registered(aws, sandbox, host)
+    old_mi = registered(aws, sandbox, host)[0]
     sandbox.playbook("playbooks/decommission.yml", "--limit", host)
     assert edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode == 0
     known = [i["InstanceId"] for i in aws["ssm"].describe_instance_information()["InstanceInformationList"]]
@@ -84,7 +84,7 @@ def wait_for(predicate, timeout, step=0.5):
 
 def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws):
     host = sandbox.hosts[1]
-    _, proc = sandbox.start("site.yml", "--limit", host + ",localhost")
+    proc = sandbox.start("site.yml", "--limit", host + ",localhost")[1]
     try:
         installing = wait_for(lambda: edge(host, "pgrep", "-f", "apt-get install --yes").returncode == 0, 600)
         assert installing, "apt-get install never ran on %s" % host
