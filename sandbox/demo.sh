@@ -19,11 +19,19 @@ sandbox/sandbox.sh up
 step "3/4 ansible-playbook site.yml -i inventories/sandbox"
 ansible-playbook site.yml -i inventories/sandbox
 step "4/4 what the quick start made"
-python sandbox/show.py sandbox
+for i in $(seq 1 "$EDGES"); do
+  host="$SANDBOX-edge-$i"
+  printf '\n$ docker exec %s docker ps\n' "$host"
+  docker exec "$host" docker ps --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}'
+done
+echo
 for i in $(seq 1 "$EDGES"); do
   host="$SANDBOX-edge-$i"
   answer="$(docker exec "$host" curl -s -o /dev/null -w '%{http_code}' http://localhost:8080/ || true)"
   title="$(docker exec "$host" curl -s http://localhost:8080/ | grep -o '<title>[^<]*</title>' || true)"
   printf 'nginx     %s  http://localhost:8080 -> HTTP %s %s\n' "$host" "$answer" "$title"
 done
+sleep 6   # dockerd's awslogs driver sends in batches (5 s)
+echo
+python sandbox/show.py sandbox /ecs/sandbox   # inventories/sandbox: ecs_anywhere_cluster_name
 printf '\ndemo finished in %d s. Remove everything with: make demo-down\n' "$((SECONDS - start))"
