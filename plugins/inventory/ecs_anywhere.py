@@ -210,12 +210,12 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import fleet
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import RETRY_DECORATOR
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 
 DEFAULT_GROUP = "ecs_anywhere"
 DENIED_CODES = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
@@ -273,7 +273,7 @@ class InventoryModule(AWSInventoryBase):
             except EcsAnywhereError as e:
                 self.fail_aws(f"{self.NAME}: {e.msg}")
             except botocore.exceptions.ClientError as e:
-                if error_code(e) in DENIED_CODES and not self.get_option("strict_permissions"):
+                if is_boto3_error_code(DENIED_CODES, e) is botocore.exceptions.ClientError and not self.get_option("strict_permissions"):
                     warnings.append(f"{self.NAME}: skipped region {region}: {to_native(e)}")
                     continue
                 self.fail_aws(f"{self.NAME}: failed to list the fleet in region {region}", exception=e)

@@ -10,6 +10,8 @@ check mode. API calls live in ecs.py."""
 
 from __future__ import annotations
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 
@@ -45,15 +47,6 @@ def _view(cluster):
 
 def _insights_setting(value):
     return [{"name": ecs_api.CONTAINER_INSIGHTS, "value": value}]
-
-
-def tag_changes(current, wanted, purge=False):
-    """``(to_set, to_remove)``: tags whose value differs or is missing, and (``purge``)
-    keys of ``current`` that ``wanted`` does not list."""
-    wanted = {k: str(v) for k, v in (wanted or {}).items()}
-    to_set = {k: v for k, v in wanted.items() if current.get(k) != v}
-    to_remove = sorted(k for k in current if k not in wanted) if purge else []
-    return to_set, to_remove
 
 
 def ensure_cluster_present(client, name, container_insights=None, tags=None, purge_tags=False,
@@ -98,7 +91,9 @@ def ensure_cluster_present(client, name, container_insights=None, tags=None, pur
     to_set, to_remove = ({}, [])
     current_tags = ecs_api.tags_from_ecs(existing.get("tags"))
     if tags is not None:
-        to_set, to_remove = tag_changes(current_tags, tags, purge_tags)
+        # amazon.aws never purges the reserved aws:* tags (AWS refuses to remove them anyway).
+        to_set, to_remove = compare_aws_tags(current_tags, tags, purge_tags)
+        to_remove = sorted(to_remove)
     if to_set or to_remove:
         new_tags = {k: v for k, v in current_tags.items() if k not in to_remove}
         new_tags.update(to_set)

@@ -5,12 +5,18 @@
 """Shared plumbing for the edgeops.ecs_anywhere modules.
 
 Nothing here knows an AWS API: clients with retries, batching, pagination,
-a generic waiter and the one exception type module_utils raise for failures
-that a user must act on.
+a generic waiter, the "already gone" error handler for delete calls, the one
+exception type module_utils raise for failures that a user must act on, and
+how a module turns those failures into fail_json.
+
+Error codes, the deletion handler and tags come from amazon.aws
+(is_boto3_error_code, AWSErrorHandler, module_utils.tagging); nothing here
+re-implements them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -19,6 +25,9 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # ECS throttles with "ThrottlingException", which AWSRetry does not retry on its
@@ -57,21 +66,34 @@ def aws_client(module, service):
     return module.client(service, retry_decorator=RETRY_DECORATOR)
 
 
-def error_code(exc):
-    """The AWS error code of a botocore ClientError ('' when it has none)."""
-    return exc.response.get("Error", {}).get("Code", "")
+def gone_error_handler(*gone_codes):
+    """An amazon.aws AWSErrorHandler for which the error codes ``gone_codes`` mean
+    "the resource is not there". Its ``deletion_error_handler(description)``
+    makes a decorated delete/deregister function return False when AWS answers
+    with one of them (already gone), and turns any other AWS error into an
+    AnsibleAWSError "Failed to <description>" (see :func:`module_errors`)."""
+
+    class GoneErrorHandler(AWSErrorHandler):
+        @classmethod
+        def _is_missing(cls):
+            return is_boto3_error_code(list(gone_codes))
+
+    return GoneErrorHandler
 
 
-def call_unless_gone(call, gone_codes, **kwargs):
-    """Run a delete/deregister call (with retries). False when AWS answers
-    with one of ``gone_codes``: the resource was already gone."""
+@contextlib.contextmanager
+def module_errors(module, msg):
+    """Turn what module_utils raise into the module's failure: EcsAnywhereError
+    (its message and details), AnsibleAWSError (from an AWSErrorHandler) and any
+    other botocore error (``msg`` says which call failed)."""
     try:
-        call(aws_retry=True, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) in gone_codes:
-            return False
-        raise
-    return True
+        yield
+    except EcsAnywhereError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=msg)
 
 
 def chunks(items, size):

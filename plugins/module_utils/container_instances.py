@@ -6,21 +6,18 @@
 instance and the SSM managed instance (``mi-...``) behind it.
 
 Selection, the ``ensure_*`` helpers of ecs_container_instance (each returns
-``(changed, results)`` and predicts honestly in check mode) and the joined
+``(changed, results, diff)`` like every ensure helper of this collection, and
+returns the predicted results in check mode) and the joined
 listing of ecs_container_instance_info. API calls live in ecs.py and ssm.py."""
 
 from __future__ import annotations
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import WaitTimeout
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import short_list
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import wait_for
 
@@ -150,10 +147,8 @@ def find_in_other_clusters(ecs, cluster_arn, mi_ids):
             continue
         try:
             instances = ecs_api.all_container_instances(ecs, arn)
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) == "ClusterNotFoundException":
-                continue  # deleted while we looked
-            raise
+        except is_boto3_error_code("ClusterNotFoundException"):
+            continue  # deleted while we looked
         for instance in instances:
             mi = instance.get("ec2InstanceId")
             if mi in wanted and instance.get("status") in ecs_api.LIVE_STATUSES:
@@ -244,7 +239,7 @@ def ensure_absent(ecs, ssm, selection, drain=True, force=False, deregister_manag
                   wait=True, wait_timeout=600, check_mode=False, warn=None):
     """Deregister the selected instances (ECS and, optionally, SSM).
 
-    Returns ``(changed, results)``. With ``drain`` the live instances are set
+    Returns ``(changed, results, diff)``. With ``drain`` the live instances are set
     DRAINING, their standalone tasks stopped (services move theirs), and the
     module waits for every task to stop before deregistering."""
     cluster = selection.cluster_name
@@ -273,7 +268,7 @@ def ensure_absent(ecs, ssm, selection, drain=True, force=False, deregister_manag
 
     if check_mode:
         results = [plan(t) for t in selection.targets]
-        return changed_in(results), results
+        return changed_in(results), results, diff_of(results)
 
     force_deregister = force
     if drain and live:
@@ -327,7 +322,7 @@ def ensure_absent(ecs, ssm, selection, drain=True, force=False, deregister_manag
                 "edgeops.ecs_anywhere.ecs_container_instance_info; re-running this task is safe.",
                 container_instances=results,
             ) from None
-    return changed_in(results), results
+    return changed_in(results), results, diff_of(results)
 
 
 def ensure_status(ecs, selection, status, wait=True, wait_timeout=600, check_mode=False):
@@ -340,7 +335,7 @@ def ensure_status(ecs, selection, status, wait=True, wait_timeout=600, check_mod
     to_change = [t for t in live if t["instance"]["status"] != status]
     results = [target_result(t, status_after=status if _live(t) else None) for t in selection.targets]
     if check_mode:
-        return bool(to_change), results
+        return bool(to_change), results, diff_of(results)
     ecs_api.update_container_instances_state(ecs, cluster, [_arn(t) for t in to_change], status)
     if status == "DRAINING" and wait:
         try:
@@ -353,7 +348,7 @@ def ensure_status(ecs, selection, status, wait=True, wait_timeout=600, check_mod
                 "state: absent (which stops them), or raise wait_timeout.",
                 container_instances=results,
             ) from None
-    return bool(to_change), results
+    return bool(to_change), results, diff_of(results)
 
 
 # ------------------------------------------------------------------ listing

@@ -11,15 +11,13 @@ DescribeTasks 100 a call, UpdateContainerInstancesState 10 a call, list pages of
 
 from __future__ import annotations
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import call_unless_gone
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import chunks
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import gone_error_handler
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import paginate
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import short_list
 
@@ -30,6 +28,9 @@ DESCRIBE_CLUSTERS_BATCH = 100
 PAGE_SIZE = 100
 SERVICE_TASK_PREFIX = "ecs-svc/"
 LIVE_STATUSES = ("ACTIVE", "DRAINING")
+# What ECS answers for a resource that is not there (or no longer ACTIVE).
+NOT_FOUND_CODES = ("ClientException", "InvalidParameterException")
+TaskDefinitionErrors = gone_error_handler(*NOT_FOUND_CODES)
 
 
 # ------------------------------------------------------------------ clusters
@@ -102,13 +103,9 @@ def delete_cluster(client, cluster):
     when ECS refuses because the cluster is not empty."""
     try:
         return client.delete_cluster(aws_retry=True, cluster=cluster)["cluster"]
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) not in _CLUSTER_NOT_EMPTY:
-            raise
-        raise EcsAnywhereError(
-            cluster_not_empty_message(cluster, _CLUSTER_NOT_EMPTY[error_code(e)]),
-            error_code=error_code(e),
-        ) from None
+    except is_boto3_error_code(list(_CLUSTER_NOT_EMPTY)) as e:
+        code = e.response["Error"]["Code"]
+        raise EcsAnywhereError(cluster_not_empty_message(cluster, _CLUSTER_NOT_EMPTY[code]), error_code=code) from None
 
 
 def cluster_not_empty_message(cluster, why):
@@ -122,11 +119,13 @@ def cluster_not_empty_message(cluster, why):
 
 
 def tags_to_ecs(tags):
-    return [{"key": k, "value": str(v)} for k, v in sorted((tags or {}).items())]
+    """ECS's ``[{"key": k, "value": v}]`` of a tag dict (amazon.aws tagging), sorted by key."""
+    return ansible_dict_to_boto3_tag_list(dict(sorted((tags or {}).items())), "key", "value")
 
 
 def tags_from_ecs(tags):
-    return {t["key"]: t.get("value", "") for t in tags or []}
+    """The tag dict of ECS's ``[{"key": k, "value": v}]`` (amazon.aws tagging)."""
+    return boto3_tag_list_to_ansible_dict(tags or [], "key", "value")
 
 
 def cluster_setting(cluster, name=CONTAINER_INSIGHTS):
@@ -206,11 +205,9 @@ def deregister_container_instance(client, cluster, arn, force=False):
         client.deregister_container_instance(
             aws_retry=True, cluster=cluster, containerInstance=arn, force=force
         )
-    except botocore.exceptions.ClientError as e:
-        message = e.response.get("Error", {}).get("Message", "").lower()
-        if error_code(e) in ("ClientException", "InvalidParameterException") and (
-            "not found" in message or "inactive" in message
-        ):
+    except is_boto3_error_code(list(NOT_FOUND_CODES)) as e:
+        message = e.response["Error"].get("Message", "").lower()
+        if "not found" in message or "inactive" in message:
             return False
         raise
     return True
@@ -317,10 +314,8 @@ def describe_task_definition(client, task_definition):
         response = client.describe_task_definition(
             aws_retry=True, taskDefinition=task_definition, include=["TAGS"]
         )
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) in ("ClientException", "InvalidParameterException"):
-            return None
-        raise
+    except is_boto3_error_code(list(NOT_FOUND_CODES)):
+        return None
     found = response.get("taskDefinition")
     if not found:
         return None
@@ -343,10 +338,11 @@ def register_task_definition(client, request):
     return found
 
 
+@TaskDefinitionErrors.deletion_error_handler("deregister the task definition revision")
 def deregister_task_definition(client, arn):
     """Deregister one revision. False when it was already INACTIVE or gone."""
-    return call_unless_gone(client.deregister_task_definition, ("ClientException", "InvalidParameterException"),
-                            taskDefinition=arn)
+    client.deregister_task_definition(aws_retry=True, taskDefinition=arn)
+    return True
 
 
 def build_task_definition_request(family, containers, network_mode="bridge", execution_role_arn=None,
@@ -375,7 +371,7 @@ def build_task_definition_request(family, containers, network_mode="bridge", exe
     }
     request.update({k: v for k, v in optional.items() if v is not None})
     if tags:
-        request["tags"] = [{"key": k, "value": str(v)} for k, v in sorted(tags.items())]
+        request["tags"] = tags_to_ecs(tags)
     return request
 
 
@@ -441,9 +437,7 @@ def describe_service(client, cluster, name, missing_cluster_ok=False):
     A missing cluster raises EcsAnywhereError, or (``missing_cluster_ok``) means no service."""
     try:
         response = client.describe_services(aws_retry=True, cluster=cluster, services=[name])
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) != "ClusterNotFoundException":
-            raise
+    except is_boto3_error_code("ClusterNotFoundException"):
         if missing_cluster_ok:
             return None
         raise EcsAnywhereError(

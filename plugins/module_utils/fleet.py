@@ -16,15 +16,12 @@ import datetime
 import fnmatch
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule / the inventory plugin
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import paginate
 
 MANAGED_INSTANCE_ID_RE = re.compile(r"^mi-[0-9a-f]{17}\Z")
@@ -88,7 +85,7 @@ def describe_managed_instances(ssm, activation_ids=None, tags=None):
 def list_tags(ssm, managed_instance_id):
     response = ssm.list_tags_for_resource(aws_retry=True, ResourceType="ManagedInstance",
                                           ResourceId=managed_instance_id)
-    return {t["Key"]: t.get("Value", "") for t in response.get("TagList") or []}
+    return boto3_tag_list_to_ansible_dict(response.get("TagList") or [])
 
 
 def cluster_container_instances(ecs, clusters, region=None):
@@ -104,9 +101,7 @@ def cluster_container_instances(ecs, clusters, region=None):
             continue
         try:
             result[name] = ecs_api.all_container_instances(ecs, cluster)
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) != "ClusterNotFoundException":
-                raise
+        except is_boto3_error_code("ClusterNotFoundException"):
             missing.append(name)
     if missing:
         where = f" in region {region}" if region else ""

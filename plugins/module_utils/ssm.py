@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import call_unless_gone
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import chunks
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import gone_error_handler
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import paginate
 
 # DescribeInstanceInformation: at most 50 values in an InstanceIds filter, pages of 5..50.
@@ -23,6 +26,9 @@ ACTIVATION_PAGE_SIZE = 50
 NAME_TAG = "Name"
 MAX_REGISTRATION_LIMIT = 1000
 MAX_EXPIRATION_SECONDS = 30 * 86400
+# What SSM answers for a managed instance or an activation that is not there.
+ManagedInstanceErrors = gone_error_handler("InvalidInstanceId", "InvalidInstanceID.NotFound")
+ActivationErrors = gone_error_handler("InvalidActivation", "InvalidActivationId")
 
 
 # ---------------------------------------------------------------- instances
@@ -43,10 +49,11 @@ def describe_instance_information(client, instance_ids=None):
     return result
 
 
+@ManagedInstanceErrors.deletion_error_handler("deregister the SSM managed instance")
 def deregister_managed_instance(client, instance_id):
     """Deregister one managed instance. False when it was already gone."""
-    return call_unless_gone(client.deregister_managed_instance, ("InvalidInstanceId", "InvalidInstanceID.NotFound"),
-                            InstanceId=instance_id)
+    client.deregister_managed_instance(aws_retry=True, InstanceId=instance_id)
+    return True
 
 
 def instance_summary(info):
@@ -99,22 +106,29 @@ def describe_activations(client, name=None, activation_ids=None):
     return activations
 
 
+def activation_tags(activation):
+    """All tags of an activation (its Name tag included) as a dict."""
+    return boto3_tag_list_to_ansible_dict(activation.get("Tags") or [])
+
+
+def activation_tag_list(name, tags=None):
+    """The SSM tag list of an activation called ``name`` with ``tags``, sorted by key."""
+    return ansible_dict_to_boto3_tag_list(dict(sorted(dict(tags or {}, **{NAME_TAG: name}).items())))
+
+
 def activation_name(activation):
-    tags = {t["Key"]: t["Value"] for t in activation.get("Tags") or []}
-    return tags.get(NAME_TAG, activation.get("DefaultInstanceName"))
+    return activation_tags(activation).get(NAME_TAG, activation.get("DefaultInstanceName"))
 
 
 def create_activation(client, name, iam_role, registration_limit, expiration_date,
                       description=None, tags=None):
     """Create an activation; returns ``(activation_id, activation_code)``."""
-    all_tags = dict(tags or {})
-    all_tags[NAME_TAG] = name
     kwargs = {
         "DefaultInstanceName": name,
         "IamRole": iam_role,
         "RegistrationLimit": registration_limit,
         "ExpirationDate": expiration_date,
-        "Tags": [{"Key": k, "Value": str(v)} for k, v in sorted(all_tags.items())],
+        "Tags": activation_tag_list(name, tags),
     }
     if description:
         kwargs["Description"] = description
@@ -122,10 +136,11 @@ def create_activation(client, name, iam_role, registration_limit, expiration_dat
     return response["ActivationId"], response["ActivationCode"]
 
 
+@ActivationErrors.deletion_error_handler("delete the SSM activation")
 def delete_activation(client, activation_id):
     """Delete one activation. False when it was already gone."""
-    return call_unless_gone(client.delete_activation, ("InvalidActivation", "InvalidActivationId"),
-                            ActivationId=activation_id)
+    client.delete_activation(aws_retry=True, ActivationId=activation_id)
+    return True
 
 
 def _utcnow():
@@ -160,7 +175,7 @@ def activation_exhausted(activation):
 
 def activation_summary(activation, now=None):
     """An activation as this collection returns it (never with a code)."""
-    tags = {t["Key"]: t["Value"] for t in activation.get("Tags") or []}
+    tags = activation_tags(activation)
     return {
         "activation_id": activation.get("ActivationId"),
         "name": activation_name(activation),
@@ -237,9 +252,10 @@ def ensure_activation_present(client, name, iam_role, registration_limit, expira
     ``may_return_code`` False (the task does not set no_log) makes a run that
     would create an activation raise EcsAnywhereError before changing anything.
 
-    Returns ``(changed, activation, info)``: ``activation`` is the summary (with
-    ``activation_code`` only when this call created it), ``info`` holds
-    ``created``, ``deleted_activation_ids``, ``replace_reasons`` and ``diff``."""
+    Returns ``(changed, outcome, diff)`` like every ensure helper; ``outcome`` is
+    :func:`activation_outcome`: ``activation`` is the summary (predicted in check
+    mode; with ``activation_code`` only when this call created it), ``created``,
+    ``deleted_activation_ids`` and ``replace_reasons``."""
     now = now or _utcnow()
     existing = newest_first(describe_activations(client, name=name))
     current = existing[0] if existing else None
@@ -254,11 +270,9 @@ def ensure_activation_present(client, name, iam_role, registration_limit, expira
     if extras:
         reasons = reasons + [f"{len(extras)} older activation(s) share the name"]
     before = activation_summary(current, now) if current else {}
-    info = {"created": create, "deleted_activation_ids": to_delete, "replace_reasons": reasons}
 
     if not create and not to_delete:
-        info["diff"] = {"before": before, "after": before}
-        return False, before, info
+        return False, activation_outcome(before), {"before": before, "after": before}
 
     if create:
         expiration = expiration_date_in(expiration_seconds, now)
@@ -272,13 +286,13 @@ def ensure_activation_present(client, name, iam_role, registration_limit, expira
             "ExpirationDate": expiration,
             "CreatedDate": now,
             "Expired": False,
-            "Tags": [{"Key": k, "Value": str(v)} for k, v in (tags or {}).items()] + [{"Key": NAME_TAG, "Value": name}],
+            "Tags": activation_tag_list(name, tags),
         }, now)
     else:
         activation = before
-    info["diff"] = {"before": before, "after": {k: v for k, v in activation.items() if k != "activation_id" or v}}
+    diff = {"before": before, "after": {k: v for k, v in activation.items() if k != "activation_id" or v}}
     if check_mode:
-        return True, activation, info
+        return True, activation_outcome(activation, create, to_delete, reasons), diff
     if create and not may_return_code:
         raise EcsAnywhereError(
             "This task would create an SSM activation and return its code, but it does not set "
@@ -293,15 +307,24 @@ def ensure_activation_present(client, name, iam_role, registration_limit, expira
             client, name, iam_role, registration_limit, expiration, description=description, tags=tags
         )
         activation = dict(activation, activation_id=activation_id, activation_code=code)
-    return True, activation, info
+    return True, activation_outcome(activation, create, to_delete, reasons), diff
+
+
+def activation_outcome(activation, created=False, deleted_activation_ids=(), replace_reasons=()):
+    """What an ensure call did (or would do) to the activations of a name: the
+    return values of the ssm_activation module but ``changed``."""
+    return {"activation": activation, "created": created,
+            "deleted_activation_ids": list(deleted_activation_ids), "replace_reasons": list(replace_reasons)}
 
 
 def ensure_activation_absent(client, name, check_mode=False, now=None):
-    """Delete every activation called ``name``. Returns ``(changed, deleted_ids, diff)``."""
+    """Delete every activation called ``name``. Returns ``(changed, outcome, diff)``:
+    ``outcome`` (:func:`activation_outcome`) lists the ids deleted (or, in check mode,
+    that would be)."""
     existing = newest_first(describe_activations(client, name=name))
     ids = [a["ActivationId"] for a in existing]
     before = activation_summary(existing[0], now) if existing else {}
     diff = {"before": before, "after": {}}
     if not check_mode:
         ids = [i for i in ids if delete_activation(client, i)]
-    return bool(ids), ids, diff
+    return bool(ids), activation_outcome({}, deleted_activation_ids=ids), diff

@@ -9,17 +9,13 @@ check mode. API calls live in ecs.py."""
 
 from __future__ import annotations
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import WaitTimeout
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import error_code
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import wait_for
 
 MAX_RETURNED_EVENTS = 10
@@ -263,10 +259,8 @@ def stopped_task_arns(client, cluster, name):
     Empty when the service or the cluster does not exist."""
     try:
         return set(ecs_api.list_task_arns(client, cluster, desired_status="STOPPED", serviceName=name))
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) in ("ServiceNotFoundException", "ClusterNotFoundException"):
-            return set()
-        raise
+    except is_boto3_error_code(["ServiceNotFoundException", "ClusterNotFoundException"]):
+        return set()
 
 
 def start_failure(task):

@@ -192,16 +192,11 @@ warnings_found:
   sample: []
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import fleet
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -222,15 +217,11 @@ def main():
     scoped = bool(params["activation_ids"] or params["tags"] or params["ssm_names"])
     ecs = aws_client(module, "ecs")
     ssm = aws_client(module, "ssm")
-    try:
+    with module_errors(module, "Failed to read the fleet's managed and container instances"):
         records, warnings = fleet.collect(
             ecs, ssm, params["clusters"], activation_ids=params["activation_ids"], tags=params["tags"],
             ssm_names=params["ssm_names"], region=module.region,
         )
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to read the fleet's managed and container instances")
     if not scoped:
         # Unscoped SSM: only the managed instances of the clusters are this fleet's.
         records = [r for r in records if r["cluster"]]

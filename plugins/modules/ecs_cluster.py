@@ -135,17 +135,12 @@ cluster:
       sample: 0
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import clusters
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -159,7 +154,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     client = aws_client(module, "ecs")
-    try:
+    with module_errors(module, f"ECS call failed for cluster {params['name']}"):
         if params["state"] == "absent":
             changed, cluster, diff = clusters.ensure_cluster_absent(
                 client, params["name"], check_mode=module.check_mode
@@ -169,10 +164,6 @@ def main():
                 client, params["name"], container_insights=params["container_insights"],
                 tags=params["tags"], purge_tags=params["purge_tags"], check_mode=module.check_mode,
             )
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"ECS call failed for cluster {params['name']}")
     result = dict(changed=changed, cluster=clusters.cluster_result(cluster))
     if module._diff:
         result["diff"] = diff

@@ -251,16 +251,11 @@ msg:
   sample: 2 container instances selected
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import container_instances
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 SELECTORS = ("container_instance_arns", "managed_instance_ids", "hostnames")
 
@@ -289,13 +284,13 @@ def main():
     ecs = aws_client(module, "ecs")
     ssm = aws_client(module, "ssm")
 
-    try:
+    with module_errors(module, f"ECS/SSM call failed for cluster {params['cluster']}"):
         selection = container_instances.select_instances(
             ecs, ssm, params["cluster"], region=module.region,
             **{key: params[key] for key in SELECTORS}
         )
         if params["state"] == "absent":
-            changed, results = container_instances.ensure_absent(
+            changed, results, diff = container_instances.ensure_absent(
                 ecs, ssm, selection,
                 drain=params["drain"], force=params["force"],
                 deregister_managed_instance=params["deregister_managed_instance"],
@@ -303,15 +298,11 @@ def main():
                 check_mode=module.check_mode, warn=module.warn,
             )
         else:
-            changed, results = container_instances.ensure_status(
+            changed, results, diff = container_instances.ensure_status(
                 ecs, selection, params["state"].upper(),
                 wait=params["wait"], wait_timeout=params["wait_timeout"],
                 check_mode=module.check_mode,
             )
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"ECS/SSM call failed for cluster {params['cluster']}")
 
     if results:
         msg = f"{len(results)} container instance(s) selected"
@@ -326,7 +317,7 @@ def main():
         msg=msg,
     )
     if module._diff:
-        result["diff"] = container_instances.diff_of(results)
+        result["diff"] = diff
     module.exit_json(**result)
 
 

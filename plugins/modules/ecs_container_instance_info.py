@@ -198,17 +198,12 @@ cluster_arn:
   sample: arn:aws:ecs:eu-west-1:123456789012:cluster/edge
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import container_instances
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -224,13 +219,9 @@ def main():
     params = module.params
     ecs = aws_client(module, "ecs")
     ssm = aws_client(module, "ssm")
-    try:
+    with module_errors(module, f"Failed to list the container instances of cluster {params['cluster']}"):
         cluster = ecs_api.require_cluster(ecs, params["cluster"], module.region)
         entries = container_instances.gather(ecs, ssm, cluster["clusterName"], statuses=params["status"])
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to list the container instances of cluster {params['cluster']}")
     entries = container_instances.filter_listing(
         entries,
         container_instance_arns=params["container_instance_arns"],

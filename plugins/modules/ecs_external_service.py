@@ -318,19 +318,14 @@ events:
   sample: ["2026-11-27T00:40:00+00:00 (service nginx) was unable to place a task..."]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import workloads
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def _clean(items):
@@ -392,7 +387,7 @@ def main():
     if params["desired_count"] is not None and params["desired_count"] < 0:
         module.fail_json(msg="desired_count must be 0 or more.")
     client = aws_client(module, "ecs")
-    try:
+    with module_errors(module, f"ECS call failed for service {params['name']} in cluster {params['cluster']}"):
         if params["state"] == "absent":
             changed, service, diff = workloads.ensure_service_absent(
                 client, params["cluster"], params["name"], wait=params["wait"],
@@ -420,10 +415,6 @@ def main():
                     client, params["cluster"], params["name"], params["wait_timeout"],
                     stopped_baseline=baseline, describe_hosts=_hostnames(module),
                 )
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"ECS call failed for service {params['name']} in cluster {params['cluster']}")
     result = dict(changed=changed, service=workloads.service_result(service))
     if module._diff:
         result["diff"] = diff

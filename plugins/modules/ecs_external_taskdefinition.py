@@ -190,17 +190,12 @@ deregistered_task_definition_arns:
   sample: ["arn:aws:ecs:eu-west-1:123456789012:task-definition/nginx:1"]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import workloads
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -224,7 +219,7 @@ def main():
     )
     params = module.params
     client = aws_client(module, "ecs")
-    try:
+    with module_errors(module, f"ECS call failed for task definition family {params['family']}"):
         if params["state"] == "absent":
             changed, arns, diff = workloads.ensure_task_definition_absent(
                 client, params["family"], revision=params["revision"], check_mode=module.check_mode
@@ -247,10 +242,6 @@ def main():
             definition = workloads.task_definition_result(definition)
             definition.setdefault("task_definition_arn", None)
             result = dict(changed=changed, task_definition=definition, deregistered_task_definition_arns=[])
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"ECS call failed for task definition family {params['family']}")
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)

@@ -207,16 +207,11 @@ replace_reasons:
   sample: ["it has expired"]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
-from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import EcsAnywhereError
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import parse_duration
 
 
@@ -254,27 +249,18 @@ def main():
     params = module.params
     client = aws_client(module, "ssm")
 
-    try:
+    with module_errors(module, f"SSM activation call failed for activation {params['name']}"):
         if params["state"] == "absent":
-            changed, deleted, diff = ssm_api.ensure_activation_absent(client, params["name"], check_mode=module.check_mode)
-            result = dict(changed=changed, activation={}, created=False, deleted_activation_ids=deleted,
-                          replace_reasons=[])
+            changed, outcome, diff = ssm_api.ensure_activation_absent(client, params["name"], check_mode=module.check_mode)
         else:
             seconds = validate(module)
-            changed, activation, info = ssm_api.ensure_activation_present(
+            changed, outcome, diff = ssm_api.ensure_activation_present(
                 client, params["name"], params["iam_role"], params["registration_limit"], seconds,
                 description=params["description"], tags=params["tags"],
                 replace_when=params["replace_when"], check_mode=module.check_mode,
                 may_return_code=module.no_log,
             )
-            diff = info["diff"]
-            result = dict(changed=changed, activation=activation, created=info["created"],
-                          deleted_activation_ids=info["deleted_activation_ids"],
-                          replace_reasons=info["replace_reasons"])
-    except EcsAnywhereError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"SSM activation call failed for activation {params['name']}")
+    result = dict(outcome, changed=changed)
 
     if module._diff:
         result["diff"] = diff

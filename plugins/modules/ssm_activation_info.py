@@ -117,15 +117,11 @@ activations:
       sample: {"team": "edge"}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -137,12 +133,10 @@ def main():
     client = aws_client(module, "ssm")
     if module.params["activation_ids"] == []:
         module.exit_json(changed=False, activations=[])
-    try:
+    with module_errors(module, "Failed to describe SSM activations"):
         found = ssm_api.describe_activations(
             client, name=module.params["name"], activation_ids=module.params["activation_ids"]
         )
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to describe SSM activations")
     activations = [ssm_api.activation_summary(a) for a in ssm_api.newest_first(found)]
     module.exit_json(changed=False, activations=activations)
 

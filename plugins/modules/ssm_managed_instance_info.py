@@ -111,15 +111,11 @@ missing_instance_ids:
   sample: [mi-0fedcba9876543210]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
 def main():
@@ -131,10 +127,8 @@ def main():
     if not wanted:
         module.exit_json(changed=False, managed_instances=[], missing_instance_ids=[])
     client = aws_client(module, "ssm")
-    try:
+    with module_errors(module, "Failed to describe SSM managed instances"):
         found = {i["InstanceId"]: i for i in ssm_api.describe_instance_information(client, wanted)}
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to describe SSM managed instances")
     module.exit_json(
         changed=False,
         managed_instances=[ssm_api.instance_summary(found[i]) for i in wanted if i in found],

@@ -108,7 +108,7 @@ def test_hostname_selection_lists_ssm_pages(aws):
 
 def test_absent_idle_instances(aws):
     hosts = fleet(aws, 2)
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["edge-000", "edge-001"]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["edge-000", "edge-001"]))
     assert changed
     assert {r["status_before"] for r in results} == {"ACTIVE"}
     assert {r["status_after"] for r in results} == {"INACTIVE"}
@@ -116,14 +116,14 @@ def test_absent_idle_instances(aws):
     assert all(aws.raw_ecs.instances[arn]["status"] == "INACTIVE" for dummy, arn in hosts)
     assert aws.raw_ssm.managed == {}
     # idempotent: SSM forgot the host names, ECS lists no instance
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["edge-000", "edge-001"]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["edge-000", "edge-001"]))
     assert (changed, results) == (False, [])
 
 
 def test_absent_again_by_arn_reports_inactive_unchanged(aws):
     hosts = fleet(aws, 1)
     ci.ensure_absent(aws.ecs, aws.ssm, select(aws, container_instance_arns=[hosts[0][1]]))
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, container_instance_arns=[hosts[0][1]]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, container_instance_arns=[hosts[0][1]]))
     assert not changed
     assert results[0]["status_before"] == results[0]["status_after"] == "INACTIVE"
     assert results[0]["deregistered"] == {"container_instance": False, "managed_instance": False}
@@ -135,7 +135,7 @@ def test_absent_drains_stops_tasks_then_deregisters(aws):
     standalone = aws.raw_ecs.add_task("edge", arn)
     service_task = aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/123")
     bystander = aws.raw_ecs.add_task("edge", other)
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]))
     assert changed
     assert results[0]["tasks_stopped"] == sorted([standalone, service_task])
     assert aws.raw_ecs.tasks[standalone]["lastStatus"] == "STOPPED"
@@ -166,7 +166,7 @@ def test_absent_refuses_busy_instance_without_drain_or_force(aws):
 def test_absent_force_without_drain(aws):
     (mi, arn), = fleet(aws, 1)
     task = aws.raw_ecs.add_task("edge", arn)
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), drain=False, force=True)
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), drain=False, force=True)
     assert changed and results[0]["tasks_stopped"] == []
     assert aws.raw_ecs.tasks[task]["lastStatus"] == "RUNNING"
     assert aws.raw_ecs.instances[arn]["status"] == "INACTIVE"
@@ -188,7 +188,7 @@ def test_absent_drain_timeout_with_force_deregisters(aws):
     (mi, arn), = fleet(aws, 1)
     aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/1", stuck=True)
     warnings = []
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), force=True,
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), force=True,
                                         wait_timeout=5, warn=warnings.append)
     assert changed and warnings and "force is true" in warnings[0]
     assert [kw["force"] for op, kw in aws.raw_ecs.calls if op == "DeregisterContainerInstance"] == [True]
@@ -196,13 +196,13 @@ def test_absent_drain_timeout_with_force_deregisters(aws):
 
 def test_absent_keep_managed_instance(aws):
     (mi, arn), = fleet(aws, 1)
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
                                         deregister_managed_instance=False)
     assert results[0]["deregistered"] == {"container_instance": True, "managed_instance": False}
     assert results[0]["managed_instance_registered_after"] is True
     assert mi in aws.raw_ssm.managed
     # second run: the SSM-only instance is left alone too
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
                                         deregister_managed_instance=False)
     assert not changed
 
@@ -210,7 +210,7 @@ def test_absent_keep_managed_instance(aws):
 def test_absent_finishes_ssm_only_instance(aws):
     fleet(aws, 1)
     mi = aws.raw_ssm.add_managed("half")
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["half"]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, hostnames=["half"]))
     assert changed and results[0]["deregistered"] == {"container_instance": False, "managed_instance": True}
     assert mi not in aws.raw_ssm.managed
 
@@ -218,7 +218,7 @@ def test_absent_finishes_ssm_only_instance(aws):
 def test_absent_check_mode_predicts_and_changes_nothing(aws):
     (mi, arn), = fleet(aws, 1)
     task = aws.raw_ecs.add_task("edge", arn)
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), check_mode=True)
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), check_mode=True)
     assert changed
     assert results[0]["status_after"] == "INACTIVE" and results[0]["tasks_stopped"] == [task]
     assert results[0]["deregistered"] == {"container_instance": True, "managed_instance": True}
@@ -226,7 +226,7 @@ def test_absent_check_mode_predicts_and_changes_nothing(aws):
     assert {op for op, dummy in aws.raw_ecs.calls} <= read_only
     assert {op for op, dummy in aws.raw_ssm.calls} == {"DescribeInstanceInformation"}
     assert aws.raw_ecs.instances[arn]["status"] == "ACTIVE"
-    diff = ci.diff_of(results)
+    assert diff == ci.diff_of(results)
     assert diff["before"]["container_instances"][arn] == {"status": "ACTIVE", "managed_instance_registered": True}
     assert diff["after"]["container_instances"][arn] == {"status": "INACTIVE", "managed_instance_registered": False}
 
@@ -235,7 +235,7 @@ def test_absent_500_instances_is_linear(aws):
     hosts = fleet(aws, 500)
     for dummy, arn in hosts[:30]:
         aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/1")
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
     assert changed and len(results) == 500
     ecs = aws.raw_ecs
     assert ecs.count("DeregisterContainerInstance") == 500
@@ -254,15 +254,15 @@ def test_absent_500_instances_is_linear(aws):
 def test_draining_then_active(aws):
     (mi, arn), = fleet(aws, 1)
     aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/1")
-    changed, results = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING", check_mode=True)
+    changed, results, diff = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING", check_mode=True)
     assert changed and results[0]["status_after"] == "DRAINING"
     assert aws.raw_ecs.instances[arn]["status"] == "ACTIVE"
-    changed, results = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING")
+    changed, results, diff = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING")
     assert changed and aws.raw_ecs.instances[arn]["status"] == "DRAINING"
     assert aws.raw_ecs.instances[arn]["runningTasksCount"] == 0
-    changed, results = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING")
+    changed, results, diff = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "DRAINING")
     assert not changed and results[0]["status_before"] == "DRAINING"
-    changed, results = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "ACTIVE")
+    changed, results, diff = ci.ensure_status(aws.ecs, select(aws, managed_instance_ids=[mi]), "ACTIVE")
     assert changed and aws.raw_ecs.instances[arn]["status"] == "ACTIVE"
 
 
@@ -278,7 +278,7 @@ def test_draining_wait_timeout_names_standalone_tasks(aws):
 def test_state_batches_of_ten(aws):
     hosts = fleet(aws, 25)
     selection = select(aws, container_instance_arns=[a for dummy, a in hosts])
-    changed, dummy = ci.ensure_status(aws.ecs, selection, "DRAINING", wait=False)
+    changed, dummy, diff = ci.ensure_status(aws.ecs, selection, "DRAINING", wait=False)
     assert changed
     sizes = [len(kw["containerInstances"]) for op, kw in aws.raw_ecs.calls if op == "UpdateContainerInstancesState"]
     assert sizes == [10, 10, 5]
@@ -290,7 +290,7 @@ def test_throttled_absent_still_converges(aws):
         aws.raw_ecs.throttle[op] = 2
     aws.raw_ssm.throttle["DeregisterManagedInstance"] = 2
     aws.raw_ssm.throttle["DescribeInstanceInformation"] = 2
-    changed, results = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
+    changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi for mi, dummy in hosts]))
     assert changed and all(r["deregistered"]["container_instance"] for r in results)
     assert aws.raw_ssm.managed == {}
 

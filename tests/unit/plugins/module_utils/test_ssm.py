@@ -22,7 +22,8 @@ def present(aws, check_mode=False, **overrides):
 
 
 def test_create_returns_code_once(aws):
-    changed, activation, info = present(aws)
+    changed, info, diff = present(aws)
+    activation = info["activation"]
     assert changed and info["created"] and info["deleted_activation_ids"] == []
     activation_id = activation["activation_id"]
     assert activation["activation_code"] == aws.raw_ssm.codes[activation_id]
@@ -31,20 +32,22 @@ def test_create_returns_code_once(aws):
     assert created["DefaultInstanceName"] == "edge" and {"Key": "Name", "Value": "edge"} in created["Tags"]
     assert created["RegistrationLimit"] == 2
     # second run: unchanged, same activation, and no code
-    changed, activation, info = present(aws)
+    changed, info, diff = present(aws)
+    activation = info["activation"]
     assert not changed and activation["activation_id"] == activation_id
     assert "activation_code" not in activation
-    assert info["diff"]["before"] == info["diff"]["after"]
+    assert diff["before"] == diff["after"]
 
 
 def test_check_mode_predicts_without_calling_create(aws):
-    changed, activation, info = present(aws, check_mode=True)
+    changed, info, diff = present(aws, check_mode=True)
+    activation = info["activation"]
     assert changed and info["created"] and activation["activation_id"] is None
     assert "activation_code" not in activation
     assert activation["registration_limit"] == 2 and activation["registrations_count"] == 0
     assert aws.raw_ssm.activations == {}
     assert {op for op, dummy in aws.raw_ssm.calls} == {"DescribeActivations"}
-    assert info["diff"]["before"] == {} and info["diff"]["after"]["name"] == "edge"
+    assert diff["before"] == {} and diff["after"]["name"] == "edge"
 
 
 @pytest.mark.parametrize("setup,replace_when,reason", [
@@ -56,7 +59,8 @@ def test_check_mode_predicts_without_calling_create(aws):
 ])
 def test_replacement(aws, setup, replace_when, reason):
     old = aws.raw_ssm.add_activation("edge", NOW - datetime.timedelta(hours=1), **setup)
-    changed, activation, info = present(aws, replace_when=replace_when)
+    changed, info, diff = present(aws, replace_when=replace_when)
+    activation = info["activation"]
     assert changed and reason in info["replace_reasons"]
     assert info["deleted_activation_ids"] == [old]
     assert old not in aws.raw_ssm.activations
@@ -65,27 +69,31 @@ def test_replacement(aws, setup, replace_when, reason):
 
 def test_expired_but_not_asked_to_replace(aws):
     old = aws.raw_ssm.add_activation("edge", NOW, expired=True, limit=2)
-    changed, activation, info = present(aws, replace_when=["exhausted"])
+    changed, info, diff = present(aws, replace_when=["exhausted"])
+    activation = info["activation"]
     assert not changed and activation["activation_id"] == old and activation["expired"] is True
 
 
 def test_role_arn_and_name_compare_equal(aws):
     old = aws.raw_ssm.add_activation("edge", NOW, limit=2, role="ecsAnywhereRole")
-    changed, activation, dummy = present(aws, iam_role="arn:aws:iam::123456789012:role/ecsAnywhereRole")
+    changed, outcome, dummy = present(aws, iam_role="arn:aws:iam::123456789012:role/ecsAnywhereRole")
+    activation = outcome["activation"]
     assert not changed and activation["activation_id"] == old
 
 
 def test_tags_difference_replaces_and_unset_tags_do_not(aws):
     aws.raw_ssm.add_activation("edge", NOW, limit=2, tags={"team": "a"})
     assert not present(aws)[0]
-    changed, activation, info = present(aws, tags={"team": "b"})
+    changed, info, diff = present(aws, tags={"team": "b"})
+    activation = info["activation"]
     assert changed and "tags differ" in info["replace_reasons"] and activation["tags"] == {"team": "b"}
 
 
 def test_duplicates_are_deleted_newest_kept(aws):
     older = aws.raw_ssm.add_activation("edge", NOW - datetime.timedelta(hours=2), limit=2)
     newer = aws.raw_ssm.add_activation("edge", NOW - datetime.timedelta(hours=1), limit=2)
-    changed, activation, info = present(aws)
+    changed, info, diff = present(aws)
+    activation = info["activation"]
     assert changed and activation["activation_id"] == newer and info["deleted_activation_ids"] == [older]
     assert not info["created"] and "activation_code" not in activation
 
@@ -109,10 +117,13 @@ def test_refuses_to_create_without_no_log(aws):
 def test_absent(aws):
     first = aws.raw_ssm.add_activation("edge", NOW)
     second = aws.raw_ssm.add_activation("edge", NOW - datetime.timedelta(hours=1))
-    changed, ids, diff = ssm.ensure_activation_absent(aws.ssm, "edge", check_mode=True)
+    changed, outcome, diff = ssm.ensure_activation_absent(aws.ssm, "edge", check_mode=True)
+    ids = outcome["deleted_activation_ids"]
+    assert outcome["activation"] == {} and not outcome["created"] and outcome["replace_reasons"] == []
     assert changed and sorted(ids) == sorted([first, second]) and len(aws.raw_ssm.activations) == 2
     assert diff["before"]["activation_id"] == first and diff["after"] == {}
-    changed, ids, dummy = ssm.ensure_activation_absent(aws.ssm, "edge")
+    changed, outcome, dummy = ssm.ensure_activation_absent(aws.ssm, "edge")
+    assert sorted(outcome["deleted_activation_ids"]) == sorted([first, second])
     assert changed and aws.raw_ssm.activations == {}
     assert ssm.ensure_activation_absent(aws.ssm, "edge")[0] is False
 
@@ -136,7 +147,7 @@ def test_describe_instance_information_batches_of_50(aws):
 
 
 def test_activation_summary_never_has_code(aws):
-    activation_id = present(aws)[1]["activation_id"]
+    activation_id = present(aws)[1]["activation"]["activation_id"]
     summary = ssm.activation_summary(aws.raw_ssm.activations[activation_id], NOW)
     assert "activation_code" not in summary and summary["name"] == "edge" and summary["tags"] == {}
     assert summary["expired"] is False and summary["exhausted"] is False
