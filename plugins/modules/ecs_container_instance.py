@@ -32,30 +32,6 @@ options:
       - Name or ARN of the ECS cluster the instances are registered in.
     type: str
     required: true
-  container_instance_arns:
-    description:
-      - Container instances to act on, by ARN or by container instance ID.
-      - An ARN naming another cluster than O(cluster) is an error.
-    type: list
-    elements: str
-  managed_instance_ids:
-    description:
-      - Container instances to act on, by the SSM managed instance ID of their host (C(mi-...)),
-        which ECS reports as the instance's C(ec2InstanceId).
-      - With O(state=absent) a managed instance that has no container instance in O(cluster)
-        (and none in another cluster) is still deregistered from SSM when
-        O(deregister_managed_instance) is true.
-    type: list
-    elements: str
-  hostnames:
-    description:
-      - Container instances to act on, by the host name SSM reports for their host
-        (C(ComputerName), compared case-insensitively; a short name matches the first label
-        of a fully qualified one).
-      - All managed instances with that name are selected, including stale registrations
-        of a re-installed host.
-    type: list
-    elements: str
   state:
     description:
       - V(absent) deregisters the selected container instances (see O(drain), O(force) and
@@ -91,23 +67,22 @@ options:
         instance (only those selected, never others).
     type: bool
     default: true
-  wait:
-    description:
-      - With O(state=draining), wait until the instances run no task.
-      - With O(state=absent), wait until the deregistered container instances report
-        C(INACTIVE). (Draining before a deregistration always waits.)
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait, for each wait the module makes.
-    type: int
-    default: 600
 notes:
   - Supports check mode with a realistic prediction of RV(container_instances), and C(--diff).
   - At least one of O(container_instance_arns), O(managed_instance_ids) and O(hostnames)
     must be given; an empty list selects nothing.
+  - An ARN in O(container_instance_arns) naming another cluster than O(cluster) is an error.
+  - With O(state=absent) a managed instance of O(managed_instance_ids) that has no container
+    instance in O(cluster) (and none in another cluster) is still deregistered from SSM when
+    O(deregister_managed_instance) is true.
+  - O(hostnames) selects all managed instances with that name, including stale registrations
+    of a re-installed host.
+  - O(wait) with O(state=draining) waits until the instances run no task; with O(state=absent)
+    until the deregistered container instances report C(INACTIVE). (Draining before a
+    deregistration always waits.)
 extends_documentation_fragment:
+  - edgeops.ecs_anywhere.instance_selectors
+  - edgeops.ecs_anywhere.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -31,26 +31,10 @@ options:
     type: list
     elements: str
     choices: [ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED]
-  container_instance_arns:
-    description:
-      - Only these container instances (ARNs or IDs).
-    type: list
-    elements: str
-  managed_instance_ids:
-    description:
-      - Only the container instances of these SSM managed instances (C(mi-...)).
-    type: list
-    elements: str
-  hostnames:
-    description:
-      - Only the container instances of hosts with these SSM computer names
-        (case-insensitive; a short name matches the first label of a fully qualified one).
-    type: list
-    elements: str
 notes:
-  - When several selectors are given an instance matching any of them is listed.
   - Read-only; supports check mode.
 extends_documentation_fragment:
+  - edgeops.ecs_anywhere.instance_selectors
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -129,21 +129,12 @@ options:
         Always reports changed.
     type: bool
     default: false
-  wait:
-    description:
-      - With O(state=present), wait for a steady state; with O(state=absent), wait until the
-        service is C(INACTIVE) (its tasks stopped).
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait.
-    type: int
-    default: 600
 notes:
   - Supports check mode (a predicted service has no ARN when it does not exist yet) and C(--diff).
-  - Check mode does not wait.
+  - O(wait) with O(state=present) waits for a steady state; with O(state=absent) until the
+    service is C(INACTIVE) (its tasks stopped).
 extends_documentation_fragment:
+  - edgeops.ecs_anywhere.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
