@@ -4,7 +4,9 @@
 
 """Make the checkout importable as ansible_collections.edgeops.ecs_anywhere
 (through the .collections symlink) when pytest runs outside ansible-test, and
-provide the fake AWS with retrying clients and a fake clock."""
+provide the whole unit test harness: the fake AWS with retrying clients, a fake
+clock, and the runners of a module's main() (``run_module``, and ``run`` for
+the AWS modules over the fakes)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ import sys
 
 import pytest
 
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
 _COLLECTIONS = os.path.join(os.path.dirname(__file__), "..", "..", ".collections")
 try:
     import ansible_collections.edgeops.ecs_anywhere  # noqa: F401  pylint: disable=unused-import
@@ -20,6 +25,7 @@ except ImportError:
     sys.path.insert(0, os.path.abspath(_COLLECTIONS))
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import common  # noqa: E402
 from ansible_collections.edgeops.ecs_anywhere.tests.unit import fakes  # noqa: E402
@@ -63,3 +69,53 @@ def aws(fake_time):
         time = fake_time
 
     return Aws()
+
+
+class ModuleExit(Exception):
+    """Raised by exit_json; ``args[0]`` is the result."""
+
+
+class ModuleFail(Exception):
+    """Raised by fail_json; ``args[0]`` is the result."""
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """``run_module(module, args, check_mode=False, diff=False, no_log=False, fail=False)``:
+    run ``module.main()`` with ``args`` and return what it passed to exit_json
+    (``fail=True``: to fail_json; the other one fails the test)."""
+
+    def exit_json(self, **kwargs):
+        raise ModuleExit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise ModuleFail(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+    def _run(module, args, check_mode=False, diff=False, no_log=False, fail=False):
+        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, _ansible_no_log=no_log)
+        with patch_module_args(args):
+            with pytest.raises(ModuleFail if fail else ModuleExit) as e:
+                module.main()
+        return e.value.args[0]
+
+    return _run
+
+
+@pytest.fixture
+def run(aws, run_module, monkeypatch):
+    """``run_module`` for the AWS modules: their clients (with the module's retry
+    decorator) talk to ``aws.raw_ecs`` / ``aws.raw_ssm``, region us-east-1."""
+
+    def client(self, service, retry_decorator=None, **kwargs):
+        raw = {"ecs": aws.raw_ecs, "ssm": aws.raw_ssm}[service]
+        return RetryingBotoClientWrapper(raw, retry_decorator)
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", client)
+
+    def _run(module, args, **kwargs):
+        return run_module(module, dict(args, region="us-east-1"), **kwargs)
+
+    return _run

@@ -29,10 +29,13 @@ class _Base:
     def __init__(self):
         self.calls = []
         self.throttle = {}  # operation -> number of ThrottlingException to raise first
+        self.errors = {}  # operation -> error code every call of it raises (a denied or broken call)
         self.page_size = 100
 
     def _call(self, op, kwargs):
         self.calls.append((op, kwargs))
+        if op in self.errors:
+            raise client_error(self.errors[op], f"{op} failed ({self.errors[op]})", op)
         if self.throttle.get(op):
             self.throttle[op] -= 1
             raise client_error("ThrottlingException", "Rate exceeded", op)
@@ -189,6 +192,9 @@ class FakeEcs(_Base):
     def untag_resource(self, **kw):
         self._call("UntagResource", kw)
         cluster = self.clusters[self._cluster_by_arn(kw["resourceArn"])]
+        if any(k.lower().startswith("aws:") for k in kw["tagKeys"]):
+            # ECS: "aws:" is reserved for AWS use; such tags cannot be removed.
+            raise client_error("InvalidParameterException", "Tag keys starting with 'aws:' are reserved.")
         cluster["tags"] = [t for t in cluster.get("tags", []) if t["key"] not in kw["tagKeys"]]
         return {}
 

@@ -112,6 +112,25 @@ def test_purge_tags_untags_only_unlisted(aws):
     assert not clusters.ensure_cluster_present(aws.ecs, "edge", tags={"keep": "1"}, purge_tags=True)[0]
 
 
+def test_purge_tags_keeps_aws_reserved_tags(aws):
+    # A cluster CloudFormation (or another AWS service) created carries aws:* tags that
+    # nobody can remove: purging must leave them (amazon.aws compare_aws_tags), not fail.
+    clusters.ensure_cluster_present(aws.ecs, "edge", tags={"keep": "1", "extra": "x"})
+    aws.raw_ecs.clusters["edge"]["tags"].append({"key": "aws:cloudformation:stack-name", "value": "edge"})
+    del aws.raw_ecs.calls[:]
+    changed, cluster, diff = clusters.ensure_cluster_present(aws.ecs, "edge", tags={"keep": "1"}, purge_tags=True)
+    assert changed and [kw for op, kw in aws.raw_ecs.calls if op == "UntagResource"][0]["tagKeys"] == ["extra"]
+    assert clusters.cluster_result(stored(aws))["tags"] == {"keep": "1", "aws:cloudformation:stack-name": "edge"}
+    assert diff["after"]["tags"] == {"keep": "1", "aws:cloudformation:stack-name": "edge"}
+    assert not clusters.ensure_cluster_present(aws.ecs, "edge", tags={"keep": "1"}, purge_tags=True)[0]
+
+
+def test_tag_values_are_sent_as_text(aws):
+    changed, cluster, dummy = clusters.ensure_cluster_present(aws.ecs, "edge", tags={"site": 42, "on": True})
+    assert stored(aws)["tags"] == [{"key": "on", "value": "True"}, {"key": "site", "value": "42"}]
+    assert not clusters.ensure_cluster_present(aws.ecs, "edge", tags={"site": 42, "on": True})[0]
+
+
 def test_tags_unset_with_purge_leaves_tags(aws):
     clusters.ensure_cluster_present(aws.ecs, "edge", tags={"a": "1"})
     assert not clusters.ensure_cluster_present(aws.ecs, "edge", purge_tags=True)[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import common
 from ansible_collections.edgeops.ecs_anywhere.tests.unit import fakes
@@ -128,3 +129,73 @@ def test_aws_client_passes_retry_decorator():
 
     assert common.aws_client(Module(), "ecs") == "client"
     assert seen["ecs"] is common.RETRY_DECORATOR
+
+
+# ------------------------------------------------ amazon.aws error handling
+
+
+GoneHandler = common.gone_error_handler("NotThere", "AlsoGone")
+
+
+@GoneHandler.deletion_error_handler("delete the thing")
+def _delete(error=None):
+    if error:
+        raise fakes.client_error(error, "it says no")
+    return True
+
+
+@pytest.mark.parametrize("code", ["NotThere", "AlsoGone"])
+def test_gone_error_handler_means_already_gone(code):
+    assert _delete(code) is False
+
+
+def test_gone_error_handler_deleted():
+    assert _delete() is True
+
+
+def test_gone_error_handler_wraps_other_errors():
+    with pytest.raises(AnsibleAWSError) as e:
+        _delete("AccessDeniedException")
+    assert e.value.message == "Failed to delete the thing"
+    assert e.value.exception.response["Error"]["Code"] == "AccessDeniedException"
+
+
+class FailingModule:
+    def __init__(self):
+        self.failed = None
+
+    def fail_json(self, **kwargs):
+        self.failed = ("fail_json", kwargs)
+        raise SystemExit(1)
+
+    def fail_json_aws(self, exception, msg=None, **kwargs):
+        self.failed = ("fail_json_aws", exception, msg)
+        raise SystemExit(1)
+
+    def fail_json_aws_error(self, exception):
+        self.failed = ("fail_json_aws_error", exception)
+        raise SystemExit(1)
+
+
+@pytest.mark.parametrize("raised,expected", [
+    (common.EcsAnywhereError("fix it", error_code="X"), ("fail_json", {"msg": "fix it", "error_code": "X"})),
+    (AnsibleAWSError(message="Failed to x"), "fail_json_aws_error"),
+    (fakes.client_error("AccessDenied"), "fail_json_aws"),
+])
+def test_module_errors_fail_the_module(raised, expected):
+    module = FailingModule()
+    with pytest.raises(SystemExit):
+        with common.module_errors(module, "ECS call failed"):
+            raise raised
+    if isinstance(expected, tuple):
+        assert module.failed == expected
+    else:
+        assert module.failed[0] == expected and module.failed[1] is raised
+        if expected == "fail_json_aws":
+            assert module.failed[2] == "ECS call failed"
+
+
+def test_module_errors_lets_other_exceptions_through():
+    with pytest.raises(KeyError):
+        with common.module_errors(FailingModule(), "x"):
+            raise KeyError("bug")

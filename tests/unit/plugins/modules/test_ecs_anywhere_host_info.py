@@ -14,7 +14,6 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_anywhere_host_credentials
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_anywhere_host_info
@@ -22,35 +21,11 @@ from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_anywher
 MI = "mi-0123456789abcdef0"
 
 
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
 @pytest.fixture
-def run(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+def run(run_module, monkeypatch):
     # No dpkg-query, rpm or systemctl: the module must cope (nulls).
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
-
-    def _run(module, args, check_mode=False, diff=False, fail=False):
-        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(Fail if fail else Exit) as e:
-                module.main()
-        return e.value.args[0]
-
-    return _run
+    return run_module
 
 
 def _paths(tmp_path):

@@ -6,77 +6,37 @@
 
 from __future__ import annotations
 
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_cluster
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
-@pytest.fixture
-def run(aws, monkeypatch):
-    def client(self, service, retry_decorator=None, **kwargs):
-        return RetryingBotoClientWrapper({"ecs": aws.raw_ecs}[service], retry_decorator)
-
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", client)
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-    def _run(args, check_mode=False, diff=False, fail=False):
-        args = dict(args, region="us-east-1", _ansible_check_mode=check_mode, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(Fail if fail else Exit) as e:
-                ecs_cluster.main()
-        return e.value.args[0]
-
-    return _run
 
 
 def test_four_steps_then_change_and_absent(run, aws):
     args = {"name": "edge", "container_insights": "disabled", "tags": {"team": "edge"}}
-    r = run(args, check_mode=True, diff=True)
+    r = run(ecs_cluster, args, check_mode=True, diff=True)
     assert r["changed"] and r["cluster"]["cluster_arn"] is None and r["diff"]["before"] == {}
     assert aws.raw_ecs.clusters == {}
-    r = run(args)
+    r = run(ecs_cluster, args)
     assert r["changed"] and r["cluster"]["cluster_arn"].endswith(":cluster/edge") and "diff" not in r
     assert r["cluster"]["settings"] == [{"name": "containerInsights", "value": "disabled"}]
     assert r["cluster"]["tags"] == {"team": "edge"} and r["cluster"]["registered_container_instances_count"] == 0
     for check_mode in (True, False):
-        assert not run(args, check_mode=check_mode)["changed"]
-    r = run(dict(args, container_insights="enabled"), diff=True)
+        assert not run(ecs_cluster, args, check_mode=check_mode)["changed"]
+    r = run(ecs_cluster, dict(args, container_insights="enabled"), diff=True)
     assert r["changed"] and r["cluster"]["container_insights"] == "enabled"
     assert r["diff"]["before"]["container_insights"] == "disabled"
-    r = run({"name": "edge", "state": "absent"})
+    r = run(ecs_cluster, {"name": "edge", "state": "absent"})
     assert r["changed"] and r["cluster"]["status"] == "INACTIVE"
-    r = run({"name": "edge", "state": "absent"})
+    r = run(ecs_cluster, {"name": "edge", "state": "absent"})
     assert not r["changed"] and r["cluster"] == {}
 
 
 def test_absent_refused_with_instances(run, aws):
     aws.raw_ecs.create_cluster(clusterName="edge")
     aws.raw_ecs.add_instance("edge", "mi-0123456789abcdef0")
-    r = run({"name": "edge", "state": "absent"}, fail=True)
+    r = run(ecs_cluster, {"name": "edge", "state": "absent"}, fail=True)
     assert "decommission" in r["msg"] and r["cluster"]["registered_container_instances_count"] == 1
     assert aws.raw_ecs.clusters["edge"]["status"] == "ACTIVE"
 
 
 def test_bad_choice(run, aws):
-    r = run({"name": "edge", "container_insights": "on"}, fail=True)
+    r = run(ecs_cluster, {"name": "edge", "container_insights": "on"}, fail=True)
     assert "container_insights" in r["msg"]

@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_container_instance
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_container_instance_info
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_external_service
@@ -21,41 +16,6 @@ from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ecs_externa
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_activation
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_activation_info
 from ansible_collections.edgeops.ecs_anywhere.plugins.modules import ssm_managed_instance_info
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
-@pytest.fixture
-def run(aws, monkeypatch):
-    def client(self, service, retry_decorator=None, **kwargs):
-        raw = {"ecs": aws.raw_ecs, "ssm": aws.raw_ssm}[service]
-        return RetryingBotoClientWrapper(raw, retry_decorator)
-
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", client)
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-    def _run(module, args, check_mode=False, diff=False, no_log=False, fail=False):
-        args = dict(args, region="us-east-1", _ansible_check_mode=check_mode, _ansible_diff=diff,
-                    _ansible_no_log=no_log)
-        with patch_module_args(args):
-            with pytest.raises(Fail if fail else Exit) as e:
-                module.main()
-        return e.value.args[0]
-
-    return _run
 
 
 def edge(aws, n=1):
@@ -187,6 +147,32 @@ def test_ssm_activation_absent_and_info(run, aws):
     assert run(ssm_activation_info, {"activation_ids": []})["activations"] == []
 
 
+def test_ssm_activation_result_keys_are_the_same_for_both_states(run, aws):
+    keys = {"changed", "activation", "created", "deleted_activation_ids", "replace_reasons"}
+    assert set(run(ssm_activation, {"name": "edge", "iam_role": "r"}, no_log=True)) == keys
+    assert set(run(ssm_activation, {"name": "edge", "iam_role": "r"})) == keys
+    r = run(ssm_activation, {"name": "edge", "state": "absent"}, diff=True)
+    assert set(r) == keys | {"diff"} and r["activation"] == {} and r["created"] is False
+    assert r["replace_reasons"] == [] and len(r["deleted_activation_ids"]) == 1
+
+
+def test_ssm_activation_delete_denied_fails_saying_which_call(run, aws):
+    run(ssm_activation, {"name": "edge", "iam_role": "r"}, no_log=True)
+    aws.raw_ssm.errors["DeleteActivation"] = "AccessDeniedException"
+    r = run(ssm_activation, {"name": "edge", "state": "absent"}, fail=True)
+    assert r["msg"].startswith("Failed to delete the SSM activation: ") and "AccessDeniedException" in r["msg"]
+    assert r["error"]["code"] == "AccessDeniedException" and len(aws.raw_ssm.activations) == 1
+
+
+def test_container_instance_managed_instance_gone_meanwhile_is_not_an_error(run, aws):
+    (mi, arn), = edge(aws)
+    aws.raw_ssm.errors["DeregisterManagedInstance"] = "InvalidInstanceId"
+    r = run(ecs_container_instance, {"cluster": "edge", "managed_instance_ids": [mi], "state": "absent"}, diff=True)
+    assert r["changed"] and aws.raw_ecs.instances[arn]["status"] == "INACTIVE"
+    assert r["container_instances"][0]["deregistered"] == {"container_instance": True, "managed_instance": False}
+    assert r["diff"]["after"]["container_instances"][arn]["status"] == "INACTIVE"
+
+
 def test_ssm_managed_instance_info_names_the_instances_ssm_forgot(run, aws):
     known = [aws.raw_ssm.add_managed("edge-%d" % i) for i in range(60)]
     gone = "mi-0000000000000dead"
@@ -223,6 +209,15 @@ def test_taskdefinition_four_steps(run, aws):
     for check_mode in (True, False):
         r = run(ecs_external_taskdefinition, TASKDEF, check_mode=check_mode)
         assert not r["changed"] and r["task_definition"]["revision"] == 1
+
+
+def test_taskdefinition_deregister_denied_fails_saying_which_call(run, aws):
+    args = {"family": "web", "containers": [{"name": "web", "image": "nginx", "memory": 128}]}
+    run(ecs_external_taskdefinition, args)
+    aws.raw_ecs.errors["DeregisterTaskDefinition"] = "AccessDeniedException"
+    r = run(ecs_external_taskdefinition, {"family": "web", "state": "absent"}, fail=True)
+    assert r["msg"].startswith("Failed to deregister the task definition revision: ")
+    assert r["error"]["code"] == "AccessDeniedException"
 
 
 def test_taskdefinition_needs_name_and_image(run, aws):
