@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 from . import ACCOUNT_ID, MOTO_VERSION  # noqa: F401  (sets MOTO_IAM_LOAD_MANAGED_POLICIES first)
 from . import moto_hooks
+from .acs import WsHub, is_upgrade
 from .core import AwsError, Clock, Counts, Faults, Ids, check_bind
 from .ecs import NOT_HANDLED as ECS_NOT_HANDLED, EcsBackend
 from .ssm import NOT_HANDLED as SSM_NOT_HANDLED, Instance, SsmBackend
@@ -43,6 +44,7 @@ TARGET_SERVICES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
     "AmazonSSM": "ssm",
     "Logs_20140328": "logs",
+    "EC2WindowsMessageDeliveryService": "ec2messages",  # the SSM agent's message delivery service (MDS)
 }
 SERVER_ERROR_TYPES = {"ecs": "ServerException", "ssm": "InternalServerError"}
 #: ECS operations we leave to moto (account-level settings, harmless there)
@@ -93,9 +95,14 @@ class EmulatorApp:
         self.lock = threading.RLock()
         self.ssm = SsmBackend(self.clock, self.ids, self._role_trust)
         self.ecs = EcsBackend(self.clock, self.ids)
+        self.ws = WsHub(self)  # the ECS agent's ACS/TCS websockets (acs.py)
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.virtual_seq: dict[str, int] = {}
         self.moto_dirty = True  # anything may have touched moto before the first reset
+        #: seconds an ec2messages GetMessages is held when there is no message (AWS holds ~20 s;
+        #: the agent's client gives up after Mds.StopTimeoutMillis, 20 s by default)
+        self.messages_long_poll = 10.0
+        self._stopping = threading.Event()  # set by EmulatorServer.stop(): held polls answer at once
 
     # ------------------------------------------------------------ moto hooks (moto_hooks.py)
     def _role_trust(self, name: str) -> str | None:
@@ -112,6 +119,7 @@ class EmulatorApp:
             if self.moto_dirty:
                 moto_hooks.reset_moto()
                 self.moto_dirty = False
+            self.ws.close_all()  # open ACS/TCS sessions refer to container instances that are gone
             self.ssm.reset()
             self.ecs.reset()
             self.clock.reset()
@@ -189,10 +197,18 @@ class EmulatorApp:
             return _xml_response(start_response, 403, _xml_error("InvalidClientTokenId", "The security token included in the request is invalid."))
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
         ctx = Ctx(region, caller, headers, f"http://{host}")
+        # what ssm_auth.verify() rebuilds the signed string from (RSA-signed agent calls)
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers.setdefault(key.lower().replace("_", "-"), environ[key])
+        ctx.request = {"method": environ.get("REQUEST_METHOD", "POST"), "path": environ.get("PATH_INFO") or "/",
+                       "query": environ.get("QUERY_STRING", ""), "body": body}
 
         if service == "ecs" and protocol == "json" and op not in ECS_TO_MOTO:
             return self._backend_call(start_response, self.ecs, ECS_NOT_HANDLED, op, body, ctx, "message",
                                       unknown_ok=False)
+        if service == "ec2messages" and protocol == "json":
+            return self._messages_call(start_response, op, body, ctx)
         if service == "ssm" and protocol == "json":
             result = self._backend_call(start_response, self.ssm, SSM_NOT_HANDLED, op, body, ctx, "Message",
                                         unknown_ok=True)
@@ -226,6 +242,23 @@ class EmulatorApp:
             LOG.warning("not implemented: ecs.%s", op)
             return _json_response(start_response, 400, {"__type": "InvalidAction",
                                                           msg_key: f"The emulator does not implement ECS {op}."})
+        return _json_response(start_response, 200, result)
+
+    def _messages_call(self, start_response, op, body, ctx):
+        """ec2messages (MDS): no Run Command messages; GetMessages is a long poll held outside the lock."""
+        try:
+            params = json.loads(body.decode("utf-8")) if body else {}
+            if not isinstance(params, dict):
+                raise ValueError("body must be a JSON object")
+        except ValueError:
+            return _json_response(start_response, 400, {"__type": "SerializationException", "message": "Malformed JSON body."})
+        try:
+            with self.lock:
+                result = self.ssm.message_call(op, params, ctx)
+        except AwsError as exc:
+            return _json_response(start_response, exc.status, {"__type": exc.code, "message": exc.message})
+        if op == "GetMessages" and self.messages_long_poll > 0:
+            self._stopping.wait(self.messages_long_poll)  # the server is threaded: one thread per held poll
         return _json_response(start_response, 200, result)
 
     def _fault(self, start_response, protocol, service, fault, status):
@@ -270,6 +303,7 @@ class EmulatorApp:
         if path == "state" and method == "GET":
             with self.lock:
                 return 200, {"clock": self._clock(), "ssm": self.ssm.dump(), "ecs": self.ecs.dump(),
+                             "websockets": self.ws.describe(),
                              "counts": self.counts.snapshot(), "faults": self.faults.describe()}
         if path == "counts" and method == "GET":
             return 200, self.counts.snapshot()
@@ -301,6 +335,8 @@ class EmulatorApp:
             return 200, self._virtual_connection(body)
         if path == "virtual-instances/start-failure" and method == "POST":
             return 200, self._virtual_start_failure(body)
+        if path == "instance-credentials" and method == "POST":
+            return 200, self._instance_credentials(body)
         return 404, {"error": f"no operator endpoint {method} /_emulator/{path}"}
 
     def _clock(self) -> dict[str, Any]:
@@ -391,6 +427,21 @@ class EmulatorApp:
                 self.ecs.reconcile(region)
         return {"instance_ids": changed, "connected": connected}
 
+    def _instance_credentials(self, body: dict[str, Any]) -> dict[str, Any]:
+        """{"instance_id": "mi-..."}: role credentials of that managed instance, as
+        RequestManagedInstanceRoleToken issues them to its SSM agent (for running the real ECS
+        agent without an SSM agent)."""
+        mi = body.get("instance_id") if isinstance(body, dict) else None
+        with self.lock:
+            inst = self.ssm.instances.get(str(mi or ""))
+            if inst is None:
+                raise ValueError(f"no managed instance {mi!r}")
+            akid = "ASIAEMU" + self.ids.chars(13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+            self.ssm.credentials[akid] = inst.id
+            return {"AccessKeyId": akid, "SecretAccessKey": self.ids.chars(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+                    "SessionToken": "emulator-" + self.ids.chars(100, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                    "InstanceId": inst.id}
+
     def _virtual_start_failure(self, body: dict[str, Any]) -> dict[str, Any]:
         """{"instance_ids": [mi-...], "reason": "CannotStartContainerError: ..."}: the simulated
         agents of those instances fail every task they are given (stopCode TaskFailedToStart,
@@ -430,6 +481,9 @@ class _Handler(MotoRequestHandler):
             super().log_request(code, size)
 
     def run_wsgi(self) -> None:
+        if is_upgrade(self.headers):  # the ECS agent's ACS/TCS websocket: this thread serves it until it closes
+            self.server.app.ws.handle(self)
+            return
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
@@ -496,6 +550,7 @@ class EmulatorServer:
         return [f"http://{h}:{self.port}" for h in (self.host, *self.extra_hosts)]
 
     def start(self) -> "EmulatorServer":
+        self.app._stopping.clear()
         self.app.warm()
         gc.freeze()  # moto's import-time objects (policies, models) need no more cyclic GC passes
         handler = type("Handler", (_Handler,), {"quiet": not self.verbose})
@@ -519,6 +574,8 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        self.app._stopping.set()
+        self.app.ws.close_all()
         for s in self._servers:
             s.shutdown()
             s.server_close()

@@ -5,9 +5,10 @@ Everything else of SSM (parameters, documents, ...) is served by moto.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Callable
 
-from . import ACCOUNT_ID
+from . import ACCOUNT_ID, ssm_auth
 from .core import AwsError, paginate
 
 NOT_HANDLED = object()
@@ -35,7 +36,18 @@ class Instance:
         self.info: dict[str, Any] = {}
         self.tags: dict[str, str] = {}
         self.virtual = False
+        self.public_key = ""
+        self.public_key_type = ""
         self.__dict__.update(kw)
+
+    def rsa_key(self):
+        """The registered RSA public key, or None (a placeholder such as tests register)."""
+        cached = self.__dict__.get("_rsa")
+        if cached is None or cached[0] != (self.public_key, self.public_key_type):
+            cached = ((self.public_key, self.public_key_type),
+                      ssm_auth.load_public_key(self.public_key, self.public_key_type))
+            self._rsa = cached
+        return cached[1]
 
 
 def _tags_in(tags: Any) -> dict[str, str]:
@@ -195,14 +207,15 @@ class SsmBackend:
     # ------------------------------------------------------------ agent-facing
     def register_instance(self, region: str, activation: Activation | None, *, public_key: str = "",
                           fingerprint: str = "", virtual: bool = False, name: str = "",
-                          iam_role: str = "") -> Instance:
+                          iam_role: str = "", public_key_type: str = "") -> Instance:
         now = self.clock.now()
         inst = Instance(
             id="mi-" + self.ids.hex(17), region=region,
             activation_id=activation.id if activation else "",
             iam_role=activation.iam_role if activation else iam_role,
             name=(activation.default_instance_name if activation else "") or name,
-            registered=now, public_key=public_key, fingerprint=fingerprint, virtual=virtual,
+            registered=now, public_key=public_key, public_key_type=public_key_type, fingerprint=fingerprint,
+            virtual=virtual,
         )
         inst.last_ping = now
         if activation is not None:
@@ -225,15 +238,53 @@ class SsmBackend:
             raise AwsError("ActivationExpired", "The activation has expired.")
         if a.count >= a.limit:
             raise AwsError("InvalidActivation", "The activation isn't valid: its registration limit is exhausted.")
+        if body.get("PublicKeyType", "Rsa") != "Rsa":
+            raise AwsError("ValidationException", f"PublicKeyType {body.get('PublicKeyType')!r} isn't valid: only Rsa.")
         inst = self.register_instance(ctx.region, a, public_key=body.get("PublicKey", ""),
+                                      public_key_type=body.get("PublicKeyType", "Rsa"),
                                       fingerprint=body.get("Fingerprint", ""))
         return {"InstanceId": inst.id}
 
-    def op_RequestManagedInstanceRoleToken(self, body, ctx):
-        mi = ctx.headers.get("x-ssm-instance-id") or body.get("InstanceId")
-        inst = self.instances.get(mi or "")
+    def _rsa_caller(self, op: str, ctx) -> Instance:
+        """The instance an RSA-signed agent call comes from (ssm_auth.py), or AwsError.
+
+        The real agent signs with `Credential=mi-...` and an RSA-PSS signature.
+        An instance registered with a placeholder key (no RSA key: test
+        set-ups) may instead name itself in `X-Ssm-Instance-Id`, unsigned.
+        """
+        auth_header = ctx.headers.get("authorization", "")
+        claimed = ctx.headers.get("x-ssm-instance-id", "")
+        cred = auth_header.split("Credential=", 1)[1].split("/", 1)[0].strip() if "Credential=" in auth_header else ""
+        if cred.startswith("mi-"):
+            auth = ssm_auth.parse_authorization(auth_header)
+            inst = self.instances.get(auth.access_key)
+            if inst is None or inst.region != auth.region:
+                raise AwsError("InvalidInstanceId", f"Instance Id {auth.access_key} doesn't match an existing "
+                                                    f"managed instance in {auth.region}.")
+            key = inst.rsa_key()
+            if key is None:
+                raise AwsError("InvalidSignatureException", f"{inst.id} was registered without an RSA public key; "
+                                                            "its calls cannot be verified. Re-register it.")
+            req = getattr(ctx, "request", None) or {}
+            ssm_auth.verify(key, auth, req.get("method", "POST"), req.get("path", "/"), req.get("query", ""),
+                            ctx.headers, req.get("body", b""), now=time.time())
+            return inst
+        inst = self.instances.get(claimed)
+        if not claimed:
+            raise AwsError("MissingAuthenticationTokenException",
+                           f"{op} needs an Authorization header signed with the instance's registered RSA key "
+                           "(Credential=mi-...).")
         if inst is None:
-            raise AwsError("InvalidInstanceId", f"Instance Id {mi} doesn't match an existing managed instance.")
+            raise AwsError("InvalidInstanceId", f"Instance Id {claimed} doesn't match an existing managed instance.")
+        if inst.rsa_key() is not None:
+            raise AwsError("MissingAuthenticationTokenException",
+                           f"{inst.id} has an RSA key: {op} must be signed with it (Authorization: "
+                           "AWS4-HMAC-SHA256 Credential=mi-..., Signature=<RSA-PSS-SHA256>), as the SSM agent does.")
+        return inst
+
+    def op_RequestManagedInstanceRoleToken(self, body, ctx):
+        inst = self._rsa_caller("RequestManagedInstanceRoleToken", ctx)
+        mi = inst.id
         fp = body.get("Fingerprint")
         if inst.fingerprint and fp and fp != inst.fingerprint:
             raise AwsError("AccessDeniedException", "The fingerprint doesn't match the registered one.")
@@ -247,6 +298,18 @@ class SsmBackend:
             "TokenExpirationDate": self.clock.now() + TOKEN_LIFETIME,
             "UpdateKeyPair": False,
         }
+
+    def op_UpdateManagedInstancePublicKey(self, body, ctx):
+        """Key rotation: signed with the current key; the new key signs from now on."""
+        inst = self._rsa_caller("UpdateManagedInstancePublicKey", ctx)
+        new_key, new_type = body.get("NewPublicKey"), body.get("NewPublicKeyType", "Rsa")
+        if not new_key:
+            raise AwsError("ValidationException", "1 validation error detected: Value null at 'newPublicKey' "
+                                                  "failed to satisfy constraint: Member must not be null")
+        if new_type != "Rsa" or ssm_auth.load_public_key(new_key, new_type) is None:
+            raise AwsError("InvalidParameters", "NewPublicKey must be a base64 DER RSA public key (NewPublicKeyType Rsa).")
+        inst.public_key, inst.public_key_type = new_key, new_type
+        return {}
 
     def _require_caller(self, ctx, op: str) -> Instance:
         if not isinstance(ctx.caller, Instance):
@@ -262,6 +325,44 @@ class SsmBackend:
             if key in body:
                 inst.info[key] = body[key]
         inst.last_ping = self.clock.now()
+        return {}
+
+    def op_ListInstanceAssociations(self, body, ctx):
+        """No State Manager associations are emulated: always an empty list."""
+        inst = self._require_caller(ctx, "ListInstanceAssociations")
+        if body.get("InstanceId") and body["InstanceId"] != inst.id:
+            raise AwsError("AccessDeniedException", f"Caller {inst.id} cannot list associations of {body['InstanceId']}.")
+        return {"Associations": []}
+
+    def _agent_ack(self, op: str, ctx) -> dict[str, Any]:
+        self._require_caller(ctx, op)
+        return {}
+
+    def op_UpdateInstanceAssociationStatus(self, body, ctx):
+        return self._agent_ack("UpdateInstanceAssociationStatus", ctx)
+
+    def op_PutInventory(self, body, ctx):
+        return self._agent_ack("PutInventory", ctx)
+
+    def op_PutComplianceItems(self, body, ctx):
+        return self._agent_ack("PutComplianceItems", ctx)
+
+    # ------------------------------------------------------------ message delivery (ec2messages, MDS)
+    #: operations of EC2WindowsMessageDeliveryService the agent calls; no Run Command is emulated
+    MESSAGE_OPS = ("GetMessages", "AcknowledgeMessage", "SendReply", "FailMessage", "DeleteMessage")
+
+    def message_call(self, op: str, body: dict[str, Any], ctx) -> dict[str, Any]:
+        """One MDS call. GetMessages answers no messages; the server holds it (long poll) outside the lock."""
+        if op not in self.MESSAGE_OPS:
+            raise AwsError("UnknownOperationException", f"The emulator does not implement ec2messages {op}.")
+        if not isinstance(ctx.caller, Instance):
+            raise AwsError("AccessDeniedException", f"{op} must be signed with a managed instance's credentials.")
+        inst = ctx.caller
+        dest = body.get("Destination")
+        if op == "GetMessages":
+            if dest != inst.id:
+                raise AwsError("AccessDeniedException", f"Caller {inst.id} cannot get messages of {dest}.")
+            return {"Destination": dest, "Messages": [], "MessagesRequestId": body.get("MessagesRequestId", "")}
         return {}
 
     # ------------------------------------------------------------ instances

@@ -1,0 +1,216 @@
+"""AWS's REAL amazon-ssm-agent (3.3.1142.0) against the emulator, in one edge container.
+
+The emulator listens on the gateway of a throwaway docker network; the agent's
+binaries (built from source into .cache/real-agents/bin) are copied into an
+edge container (never run on the controller). The agent registers with an
+activation, fetches role credentials with the RSA-signed
+RequestManagedInstanceRoleToken, writes /root/.aws/credentials, heartbeats and
+long-polls ec2messages. Skipped when docker, the edge image or the binaries are
+missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox.emulator.server import EmulatorServer
+
+from .conftest import FAST, SSM_TRUST
+
+ROOT = Path(__file__).resolve().parents[3]
+BIN = ROOT / ".cache/real-agents/bin"
+UNIT = ROOT / ".cache/real-agents/src/amazon-ssm-agent/packaging/linux/amazon-ssm-agent.service"
+BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker", "ssm-document-worker")
+IMAGE = os.environ.get("EDGE_IMAGE", "edgeops/edge-debian12:latest")
+AGENT_VERSION = "3.3.1142.0"
+REGION = "us-east-1"
+LOG = "/var/log/amazon/ssm/amazon-ssm-agent.log"
+ERRORS_LOG = "/var/log/amazon/ssm/errors.log"
+STEADY_SECONDS = 30
+
+
+def _skip_reason() -> str | None:
+    if shutil.which("docker") is None:
+        return "docker is not installed"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return "the docker engine does not answer"
+    missing = [b for b in BINARIES if not (BIN / b).is_file()]
+    if missing:
+        return f"real SSM agent binaries missing in {BIN}: {', '.join(missing)} (see /tmp/gobuild/build.log)"
+    if not UNIT.is_file():
+        return f"{UNIT} missing (extracted agent sources)"
+    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
+        return f"edge image {IMAGE} missing (sandbox/images)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+def _run(*args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), input=input, capture_output=True, text=True, check=check, timeout=timeout)
+
+
+class Edge:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def sh(self, script: str, input: str | None = None, check: bool = True, timeout: float = 120):
+        return _run("docker", "exec", "-i", self.name, "sh", "-c", script, input=input, check=check, timeout=timeout)
+
+    def read(self, path: str) -> str:
+        r = self.sh(f"cat {path} 2>/dev/null", check=False)
+        return r.stdout
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """-> (emulator server, Edge, gateway). Network, container, volume and server always removed."""
+    tag = uuid.uuid4().hex[:8]
+    net, name = f"f-ssm-real-{tag}", f"f-ssm-edge-{tag}"
+    created: list[tuple[str, ...]] = []
+    srv = None
+    try:
+        for _ in range(10):  # a /24 in 172.30.200.0-172.30.239.255 nobody else uses
+            third = random.randint(200, 239)
+            r = _run("docker", "network", "create", "--subnet", f"172.30.{third}.0/24",
+                     "--gateway", f"172.30.{third}.1", net, check=False)
+            if r.returncode == 0:
+                break
+        else:
+            pytest.fail(f"no free /24 for the docker network: {r.stderr}")
+        created.append(("docker", "network", "rm", net))
+        gateway = f"172.30.{third}.1"
+        srv = EmulatorServer(port=0, extra_hosts=[gateway]).start()
+        created.append(("docker", "volume", "rm", "-f", f"{name}-docker"))
+        created.append(("docker", "rm", "-f", name))
+        _run(str(ROOT / "sandbox/images/run-edge.sh"), name, net)
+        edge = Edge(name)
+        for _ in range(60):
+            if edge.sh("systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"):
+                break
+            time.sleep(1)
+        for b in BINARIES:
+            _run("docker", "cp", str(BIN / b), f"{name}:/usr/bin/{b}")
+        _run("docker", "cp", str(UNIT), f"{name}:/etc/systemd/system/amazon-ssm-agent.service")
+        yield srv, edge, gateway
+    finally:
+        if srv is not None:
+            srv.stop()
+        for cmd in reversed(created):
+            subprocess.run(cmd, capture_output=True, timeout=120)
+
+
+def agent_config(endpoint: str, region: str = REGION) -> dict:
+    """The amazon-ssm-agent.json that keeps every agent call on the emulator (scheme required)."""
+    return {
+        "Agent": {"Region": region},
+        "Profile": {"ShareCreds": True, "ShareProfile": ""},
+        "Ssm": {"Endpoint": endpoint},
+        "Mds": {"Endpoint": endpoint},
+        "Mgs": {"Endpoint": endpoint, "Region": region},
+        "Kms": {"Endpoint": endpoint},
+        "S3": {"Endpoint": endpoint, "Region": region},
+    }
+
+
+def _errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.search(r"\bERROR\b", line)]
+
+
+def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
+    import boto3
+
+    srv, edge, gateway = sandbox
+    endpoint = f"http://{gateway}:{srv.port}"
+    clients = dict(endpoint_url=srv.url, region_name=REGION, aws_access_key_id="testing",
+                   aws_secret_access_key="testing", config=FAST)
+    iam, ssm = boto3.client("iam", **clients), boto3.client("ssm", **clients)
+    role = "realSsmAgentTestRole"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(SSM_TRUST))
+    act = ssm.create_activation(IamRole=role, RegistrationLimit=1, DefaultInstanceName="real-edge")
+    code = act["ActivationCode"]
+
+    def hide(text: str) -> str:  # nothing printed by this test may hold the code
+        return text.replace(code, "<activation code>")
+
+    edge.sh("mkdir -p /etc/amazon/ssm && cat > /etc/amazon/ssm/amazon-ssm-agent.json",
+            input=json.dumps(agent_config(endpoint), indent=2))
+    # the code goes in on stdin, never on a command line of the controller
+    reg = edge.sh(f"read -r CODE; exec amazon-ssm-agent -register -code \"$CODE\" -id {act['ActivationId']} "
+                  f"-region {REGION} -y", input=code + "\n", check=False, timeout=180)
+    out = reg.stdout + reg.stderr
+    assert code not in out, "the registration printed the activation code"
+    assert reg.returncode == 0, f"registration failed ({reg.returncode}):\n{hide(out)}"
+    mi = re.search(r"mi-[0-9a-f]{17}", out)
+    assert mi, f"no mi- id in the registration output:\n{hide(out)}"
+    mi = mi.group(0)
+
+    # the files the role reads: registration (JSON) and the vault entry (private key inside: not printed)
+    registration = json.loads(edge.read("/var/lib/amazon/ssm/registration") or "{}")
+    assert registration.get("ManagedInstanceID") == mi and registration.get("Region") == REGION, registration
+    manifest = json.loads(edge.read("/var/lib/amazon/ssm/Vault/Manifest") or "{}")
+    assert manifest.get("RegistrationKey") == "/var/lib/amazon/ssm/Vault/Store/RegistrationKey", manifest
+    vault = json.loads(edge.read("/var/lib/amazon/ssm/Vault/Store/RegistrationKey") or "{}")
+    assert {k: bool(vault.get(k)) for k in ("instanceID", "region", "privateKey", "privateKeyType")} == \
+        dict.fromkeys(("instanceID", "region", "privateKey", "privateKeyType"), True), sorted(vault)
+    assert vault["instanceID"] == mi and vault["privateKeyType"] == "Rsa"
+    modes = edge.sh("stat -c '%a %n' /var/lib/amazon/ssm/Vault/Store/RegistrationKey").stdout
+    assert modes.startswith("600 ") or modes.startswith("400 "), modes
+    inst = srv.app.ssm.instances[mi]
+    assert inst.rsa_key() is not None and inst.public_key_type == "Rsa" and inst.fingerprint
+
+    edge.sh("systemctl daemon-reload && systemctl start amazon-ssm-agent")
+    deadline = time.monotonic() + 150
+    info: dict = {}
+    while time.monotonic() < deadline:
+        items = ssm.describe_instance_information(
+            Filters=[{"Key": "InstanceIds", "Values": [mi]}])["InstanceInformationList"]
+        info = items[0] if items else {}
+        if info.get("PingStatus") == "Online" and info.get("AgentVersion") == AGENT_VERSION:
+            break
+        time.sleep(2)
+    log = edge.read(LOG)
+    assert info.get("PingStatus") == "Online" and info.get("AgentVersion") == AGENT_VERSION, \
+        f"{info}\nagent log:\n{hide(log)[-6000:]}"
+    assert info["PlatformType"] == "Linux" and info.get("ComputerName") and info.get("IPAddress"), info
+    assert info.get("PlatformName"), info
+
+    # Profile.ShareCreds (default true): role credentials in /root/.aws/credentials [default]
+    deadline = time.monotonic() + 60
+    creds = ""
+    while time.monotonic() < deadline:
+        creds = edge.read("/root/.aws/credentials")
+        if "aws_access_key_id" in creds:
+            break
+        time.sleep(2)
+    m = re.search(r"^\[default\]\s*$(?P<body>(?:\n(?!\[).*)*)", creds, re.M)
+    assert m, "no [default] profile in /root/.aws/credentials"
+    akid = re.search(r"aws_access_key_id\s*=\s*(\S+)", m.group("body"))
+    assert akid and srv.app.ssm.credentials.get(akid.group(1)) == mi, "the shared key is not one the emulator issued to " + mi
+    assert re.search(r"aws_session_token\s*=\s*\S+", m.group("body"))
+
+    # steady state: no ERROR for STEADY_SECONDS
+    before = len(edge.read(LOG))
+    before_err = len(edge.read(ERRORS_LOG))
+    time.sleep(STEADY_SECONDS)
+    log = edge.read(LOG)
+    new_errors = _errors(log[before:]) + _errors(edge.read(ERRORS_LOG)[before_err:])
+    assert not new_errors, "ERROR lines in steady state:\n" + hide("\n".join(new_errors))
+    counts = srv.app.counts.snapshot()
+    assert counts.get("ec2messages.GetMessages", 0) >= 1, counts
+    assert counts.get("ssm.UpdateInstanceInformation", 0) >= 1, counts
+    assert srv.app.ssm.ping_status(srv.app.ssm.instances[mi]) == "Online"
+
+    # the activation code is in no log of the edge host
+    leaked = edge.sh(f"grep -rl -F -e '{code}' /var/log /var/lib/amazon /root/.aws /etc/amazon || true").stdout.strip()
+    assert not leaked, f"the activation code is in: {leaked}"
