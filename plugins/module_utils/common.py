@@ -96,6 +96,13 @@ def module_errors(module, msg):
         module.fail_json_aws(e, msg=msg)
 
 
+def exit_with_diff(module, diff, **result):
+    """``exit_json(**result)``, with ``diff`` (an ensure helper's third value) when run with --diff."""
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
 def chunks(items, size):
     """Split ``items`` into lists of at most ``size`` elements, keeping order."""
     items = list(items)

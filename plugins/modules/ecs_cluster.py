@@ -140,6 +140,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import clusters
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import exit_with_diff
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
@@ -165,9 +166,7 @@ def main():
                 tags=params["tags"], purge_tags=params["purge_tags"], check_mode=module.check_mode,
             )
     result = dict(changed=changed, cluster=clusters.cluster_result(cluster))
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_diff(module, diff, **result)
 
 
 if __name__ == "__main__":

@@ -230,6 +230,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import container_instances
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import exit_with_diff
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 SELECTORS = ("container_instance_arns", "managed_instance_ids", "hostnames")
@@ -291,9 +292,7 @@ def main():
         cluster_arn=selection.cluster["clusterArn"],
         msg=msg,
     )
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_diff(module, diff, **result)
 
 
 if __name__ == "__main__":

@@ -316,6 +316,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import workloads
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import exit_with_diff
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
@@ -407,9 +408,7 @@ def main():
                     stopped_baseline=baseline, describe_hosts=_hostnames(module),
                 )
     result = dict(changed=changed, service=workloads.service_result(service))
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_diff(module, diff, **result)
 
 
 if __name__ == "__main__":

@@ -195,6 +195,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs as ecs_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import workloads
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import exit_with_diff
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 
 
@@ -242,9 +243,7 @@ def main():
             definition = workloads.task_definition_result(definition)
             definition.setdefault("task_definition_arn", None)
             result = dict(changed=changed, task_definition=definition, deregistered_task_definition_arns=[])
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_diff(module, diff, **result)
 
 
 if __name__ == "__main__":

@@ -211,6 +211,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ssm as ssm_api
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import aws_client
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import exit_with_diff
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import module_errors
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import parse_duration
 
@@ -262,9 +263,7 @@ def main():
             )
     result = dict(outcome, changed=changed)
 
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_diff(module, diff, **result)
 
 
 if __name__ == "__main__":
