@@ -199,6 +199,8 @@ class EcsBackend:
     def __init__(self, clock, ids) -> None:
         self.clock = clock
         self.ids = ids
+        #: called (app lock held) after every mutating call: the ACS sessions (acs.py) wake up
+        self.listeners: list = []
         self.reset()
 
     def reset(self) -> None:
@@ -210,6 +212,7 @@ class EcsBackend:
         self.ci_tasks: dict[str, list[Obj]] = {}          # container instance id -> its tasks
         self.svc_live: dict[str, dict[str, Obj]] = {}     # service arn -> its tasks not yet STOPPED
         self.live: dict[str, dict[str, Obj]] = {}         # region -> id -> task not yet STOPPED
+        self.task_creds: dict[str, dict[str, str]] = {}   # access key id -> {task, role, kind} (ACS-minted)
 
     # ------------------------------------------------------------ arns & lookups
     @staticmethod
@@ -285,6 +288,8 @@ class EcsBackend:
             self.reconcile(ctx.region)
             if isinstance(result, dict) and "_refresh" in result:
                 result = result["_refresh"]()
+            for fn_ in self.listeners:
+                fn_()
         return result
 
     # ------------------------------------------------------------ json views
@@ -329,6 +334,8 @@ class EcsBackend:
             return False
         if ci.virtual:
             return ci.virtual_connected
+        if getattr(ci, "acs_open", 0) > 0:  # a real agent's ACS websocket is open (acs.py)
+            return True
         return self.clock.now() - ci.last_seen <= AGENT_TIMEOUT
 
     def _ci_json(self, ci: Obj, include: list[str] | None = None) -> dict[str, Any]:
@@ -498,7 +505,7 @@ class EcsBackend:
         ci = Obj(id=cid, region=region, cluster=cluster.name, arn=self._arn(region, "container-instance", f"{cluster.name}/{cid}"),
                  ec2_id=ec2_id, status="ACTIVE", status_reason="", version=1, registered_at=self.clock.now(),
                  last_seen=self.clock.now(), virtual=virtual, virtual_connected=True, auto_run=auto_run,
-                 start_failure=start_failure or "",
+                 start_failure=start_failure or "", acs_open=0, acs_seq=0,
                  tags={}, attributes={}, resources=[], version_info={})
         self._apply_registration(ci, resources, version_info, attributes, tags)
         self.instances.setdefault(region, {})[cid] = ci
@@ -515,7 +522,9 @@ class EcsBackend:
             r.setdefault("longValue", 0)
             r.setdefault("integerValue", 0)
         ci.resources = [res.pop(n) for n in ("CPU", "MEMORY", "PORTS", "PORTS_UDP")] + list(res.values())
-        ci.version_info = copy.deepcopy(version_info or {"agentVersion": "1.0.0", "agentHash": "emulator", "dockerVersion": "DockerVersion: 20.10"})
+        if version_info or not ci.version_info:  # the real agent sends none (its ACS connection says it)
+            ci.version_info = copy.deepcopy(version_info or {"agentVersion": "1.0.0", "agentHash": "emulator",
+                                                             "dockerVersion": "DockerVersion: 20.10"})
         attrs = {a["name"]: a.get("value") for a in (attributes or []) if isinstance(a, dict) and a.get("name")}
         attrs.setdefault("ecs.capability.external", None)
         # keep custom attributes set with PutAttributes
@@ -1111,6 +1120,28 @@ class EcsBackend:
             raise invalid(f"Invalid task status {status}.")
         return {"acknowledgment": "ACK"}
 
+    def op_SubmitAttachmentStateChanges(self, body, ctx):
+        self._cluster(ctx.region, body.get("cluster"))
+        for a in body.get("attachments") or []:
+            if not isinstance(a, dict) or not a.get("attachmentArn") or not a.get("status"):
+                raise invalid("attachments need attachmentArn and status.")
+        return {"acknowledgment": "ACK"}
+
+    def task_credentials(self, t: Obj, role_arn: str, kind: str) -> dict[str, str]:
+        """Credentials ACS hands the agent for a task's execution or task role (minted once per task
+        and role; calls signed with them go to moto, which accepts any key)."""
+        store = t.__dict__.setdefault("creds", {})
+        if kind not in store:
+            akid = "ASIATASK" + self.ids.chars(12, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+            store[kind] = {
+                "credentialsId": self.ids.uuid(), "roleArn": role_arn, "accessKeyId": akid,
+                "secretAccessKey": self.ids.chars(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+                "sessionToken": "emulator-task-" + self.ids.chars(80, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                "expiration": self.clock.iso(self.clock.now() + 6 * 3600),
+            }
+            self.task_creds[akid] = {"task": t.arn, "role": role_arn, "kind": kind}
+        return dict(store[kind])
+
     def op_SubmitContainerStateChange(self, body, ctx):
         t = self._agent_task(ctx, body)
         self._container_update(t, body.get("containerName"), body)
@@ -1138,9 +1169,14 @@ class EcsBackend:
             raise invalid(f"Container {name} is not part of task {t.id}.")
         if cc.get("status"):
             cont["lastStatus"] = cc["status"]
-        for key in ("exitCode", "reason", "runtimeId", "networkBindings", "imageDigest"):
+        for key in ("exitCode", "reason", "runtimeId", "networkBindings", "imageDigest", "managedAgents"):
             if key in cc:
                 cont[key] = cc[key]
+        if cc.get("networkBindings"):
+            # the agent reports the host ports docker actually bound (dynamic ports too)
+            bound = [b.get("hostPort") for c in t.containers for b in c.get("networkBindings") or [] if b.get("hostPort")]
+            if bound:
+                t.host_ports = bound
 
     # ------------------------------------------------------------ task lifecycle
     def _new_task(self, ci: Obj, td: Obj, launch: str, group: str, started_by: str, svc: Obj | None,

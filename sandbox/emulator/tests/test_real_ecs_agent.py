@@ -1,0 +1,256 @@
+"""AWS's real ECS agent (1.105.1, built from /work/shared/vendor/aws-agents) against the emulator.
+
+One edge container (edgeops/edge-debian12: systemd, its own dockerd) on a
+throwaway docker network; the emulator listens on the network's gateway. The
+agent binary runs directly in the edge (not through ecs-init) with the
+credentials of a managed instance registered through the emulator.
+
+Skipped with the reason when docker, the edge image or the agent binary is missing.
+Runs in ~1-2 min; on a failure the last 60 lines of the agent's (debug) log are printed.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox.emulator.server import EmulatorServer
+
+from .conftest import FAST, SSM_TRUST, Emu
+
+ROOT = Path(__file__).resolve().parents[3]
+AGENT = ROOT / ".cache/real-agents/bin/agent"
+NGINX_TAR = ROOT / ".cache/images/nginx.tar"
+EDGE_IMAGE = os.environ.get("EDGE_IMAGE", "edgeops/edge-debian12:latest")
+AGENT_VERSION = "1.105.1"
+REGION = "us-east-1"
+LOG = "/var/log/ecs/ecs-agent.log"
+
+
+def _run(*cmd: str, check: bool = True, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True, **kw)
+
+
+def _skip_reason() -> str | None:
+    if shutil.which("docker") is None:
+        return "docker CLI not found"
+    if _run("docker", "info", check=False, timeout=20).returncode != 0:
+        return "docker engine not reachable"
+    if not AGENT.is_file():
+        return f"real ECS agent binary missing: {AGENT} (built by the real-agents build into .cache/real-agents/bin)"
+    if _run("docker", "image", "inspect", EDGE_IMAGE, check=False).returncode != 0:
+        return f"edge image {EDGE_IMAGE} missing (sandbox/images/build.sh)"
+    return None
+
+
+_REASON = _skip_reason()
+pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
+
+
+class Edge:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def sh(self, script: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        return _run("docker", "exec", self.name, "sh", "-c", script, check=check, timeout=timeout)
+
+    def agent_log(self, lines: int = 60) -> str:
+        out = self.sh(f"tail -n {lines} {LOG} 2>/dev/null; echo '--- stdout/stderr:'; tail -n 20 /var/log/ecs/agent.out 2>/dev/null",
+                      check=False)
+        return out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """(emulator, Emu handle, Edge, gateway): a network, one edge host, the emulator on the gateway."""
+    suffix = uuid.uuid4().hex[:8]
+    net, name = f"g-ecsagent-{suffix}", f"g-ecsagent-edge-{suffix}"
+    subnet = None
+    for _ in range(20):
+        third = random.randint(200, 239)
+        cand = ipaddress.ip_network(f"172.30.{third}.0/24")
+        r = _run("docker", "network", "create", "--subnet", str(cand), "--gateway", str(cand[1]), net, check=False)
+        if r.returncode == 0:
+            subnet = cand
+            break
+    if subnet is None:
+        pytest.skip("no free /24 in 172.30.200.0-172.30.239.255 for a docker network")
+    gw = str(subnet[1])
+    srv = None
+    try:
+        _run(str(ROOT / "sandbox/images/run-edge.sh"), name, net, timeout=120)
+        edge = Edge(name)
+        for _ in range(60):
+            if edge.sh("docker info >/dev/null 2>&1", check=False).returncode == 0:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail("the edge host's dockerd did not start")
+        # the task image: no registry here (prefer-cached)
+        if NGINX_TAR.is_file():
+            with open(NGINX_TAR, "rb") as fh:
+                subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=fh, check=True,
+                               capture_output=True, timeout=300)
+        else:
+            save = subprocess.Popen(["docker", "save", "public.ecr.aws/nginx/nginx:stable"], stdout=subprocess.PIPE)
+            subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=save.stdout, check=True,
+                           capture_output=True, timeout=300)
+            save.wait(timeout=60)
+        _run("docker", "cp", str(AGENT), f"{name}:/usr/local/bin/ecs-agent")
+        srv = EmulatorServer(port=0, extra_hosts=(gw,)).start()
+        yield srv, Emu(srv.url), edge, gw
+    finally:
+        if srv is not None:
+            srv.stop()
+        _run("docker", "rm", "-f", name, check=False)
+        _run("docker", "volume", "rm", f"{name}-docker", check=False)
+        _run("docker", "network", "rm", net, check=False)
+
+
+def _wait(what: str, fn, timeout: float, edge: Edge, interval: float = 1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
+            last = exc
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r})\n"
+                f"--- last 60 lines of the agent's log:\n{edge.agent_log()}")
+
+
+def _start_agent(edge: Edge, gw: str, port: int, cluster: str) -> None:
+    env = {
+        "ECS_EXTERNAL": "true", "ECS_BACKEND_HOST": f"http://{gw}:{port}", "ECS_CLUSTER": cluster,
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "ECS_IMAGE_PULL_BEHAVIOR": "prefer-cached",
+        "ECS_DATADIR": "/var/lib/ecs/data", "ECS_LOGFILE": LOG, "ECS_LOGLEVEL": "debug",
+        "ECS_ENABLE_TASK_IAM_ROLE": "false", "ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST": "false",
+        "ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE": "true",
+    }
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    edge.sh("mkdir -p /var/log/ecs /var/lib/ecs/data && "
+            f"nohup env -u AWS_CA_BUNDLE {exports} /usr/local/bin/ecs-agent >/var/log/ecs/agent.out 2>&1 &")
+
+
+def _stop_agent(edge: Edge) -> None:
+    edge.sh("pkill -TERM -x ecs-agent; for i in $(seq 1 30); do pgrep -x ecs-agent >/dev/null || exit 0; sleep 0.5; done; "
+            "pkill -KILL -x ecs-agent", check=False)
+
+
+def test_real_ecs_agent_runs_a_daemon_service(lab):
+    srv, emu, edge, gw = lab
+    cluster = "edge-real"
+    try:
+        _scenario(srv, emu, edge, gw, cluster)
+    except Exception:
+        print(f"--- last 60 lines of the agent's log:\n{edge.agent_log()}")
+        raise
+    finally:
+        _stop_agent(edge)
+
+
+def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
+    iam = emu.client("iam")
+    iam.create_role(RoleName="ecsAnywhereRole", AssumeRolePolicyDocument=json.dumps(SSM_TRUST))
+    act = emu.client("ssm").create_activation(IamRole="ecsAnywhereRole", RegistrationLimit=1)
+    status, reg = emu.raw("AmazonSSM.RegisterManagedInstance", {
+        "ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"],
+        "PublicKey": "pk-real-ecs", "PublicKeyType": "Rsa", "Fingerprint": "fp-real-ecs"})
+    assert status == 200, reg
+    mi = reg["InstanceId"]
+    status, creds = emu.op("POST", "instance-credentials", {"instance_id": mi})
+    assert status == 200, creds
+    edge.sh("mkdir -p /rotatingcreds /root/.aws && umask 077 && printf '[default]\\naws_access_key_id = %s\\n"
+            "aws_secret_access_key = %s\\naws_session_token = %s\\n' "
+            f"'{creds['AccessKeyId']}' '{creds['SecretAccessKey']}' '{creds['SessionToken']}' "
+            "| tee /rotatingcreds/credentials > /root/.aws/credentials")
+
+    ecs = emu.client("ecs")
+    ecs.create_cluster(clusterName=cluster)
+    _start_agent(edge, gw, srv.port, cluster)
+
+    def registered():
+        arns = ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
+        if not arns:
+            return None
+        ci = ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"][0]
+        return ci if ci["agentConnected"] else None
+
+    ci = _wait("the agent to register and connect ACS", registered, 90, edge)
+    assert ci["status"] == "ACTIVE"
+    assert ci["ec2InstanceId"] == mi
+    assert ci["versionInfo"]["agentVersion"] == AGENT_VERSION
+    assert any(a["name"] == "ecs.capability.external" for a in ci["attributes"])
+    ci_arn = ci["containerInstanceArn"]
+    _wait("the ACS websocket", lambda: any(s["kind"] == "acs" for s in emu.op("GET", "state")[1]["websockets"]), 30, edge)
+
+    ecs.register_task_definition(
+        family="nginx-real", networkMode="bridge", requiresCompatibilities=["EXTERNAL"],
+        containerDefinitions=[{"name": "nginx", "image": "public.ecr.aws/nginx/nginx:stable", "memory": 128,
+                               "essential": True, "environment": [{"name": "EDGE", "value": "yes"}],
+                               "portMappings": [{"containerPort": 80, "hostPort": 8080, "protocol": "tcp"}]}])
+    ecs.create_service(cluster=cluster, serviceName="nginx", taskDefinition="nginx-real",
+                       launchType="EXTERNAL", schedulingStrategy="DAEMON")
+
+    def running_task():
+        arns = ecs.list_tasks(cluster=cluster, serviceName="nginx")["taskArns"]
+        if not arns:
+            return None
+        t = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"][0]
+        return t if t["lastStatus"] == "RUNNING" else None
+
+    task = _wait("the task to be RUNNING (reported by the agent)", running_task, 120, edge)
+    assert task["containerInstanceArn"] == ci_arn
+    cont = task["containers"][0]
+    assert cont["lastStatus"] == "RUNNING"
+    assert any(b["hostPort"] == 8080 and b["containerPort"] == 80 for b in cont.get("networkBindings") or []), cont
+    ps = edge.sh("docker ps --format '{{.Image}} {{.Names}} {{.Ports}}'").stdout
+    assert "public.ecr.aws/nginx/nginx:stable" in ps and "ecs-nginx-real-1-nginx-" in ps, ps
+    assert "8080->80" in ps, ps
+    code = _wait("nginx to answer on 127.0.0.1:8080 in the edge",
+                 lambda: edge.sh("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080", check=False).stdout == "200",
+                 30, edge)
+    assert code
+    state = emu.op("GET", "state")[1]
+    assert state["counts"].get("ecs.ACS.AckRequest", 0) >= 1, state["counts"]
+    assert state["counts"].get("ecs.SubmitTaskStateChange", 0) + state["counts"].get("ecs.SubmitContainerStateChange", 0) >= 1
+
+    # scale down: deleting the DAEMON service stops its task on the edge
+    ecs.delete_service(cluster=cluster, service="nginx", force=True)
+
+    def stopped():
+        t = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
+        return t if t["lastStatus"] == "STOPPED" else None
+
+    t = _wait("the task to be STOPPED (reported by the agent)", stopped, 90, edge)
+    assert t["desiredStatus"] == "STOPPED"
+    _wait("the nginx container to stop in the edge",
+          lambda: "ecs-nginx-real-1-nginx-" not in edge.sh("docker ps --format '{{.Names}}'").stdout, 30, edge)
+    svc = ecs.describe_services(cluster=cluster, services=["nginx"])["services"][0]
+    assert svc["status"] == "INACTIVE"
+
+    # restart the agent: its state (ECS_DATADIR) keeps the container instance
+    _stop_agent(edge)
+    _start_agent(edge, gw, srv.port, cluster)
+    time.sleep(2)
+
+    def reconnected():
+        arns = ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
+        st = emu.op("GET", "state")[1]
+        return arns == [ci_arn] and any(s["kind"] == "acs" for s in st["websockets"])
+
+    _wait("the restarted agent to reconnect with the same container instance", reconnected, 90, edge)
+    ci2 = ecs.describe_container_instances(cluster=cluster, containerInstances=[ci_arn])["containerInstances"][0]
+    assert ci2["agentConnected"] is True and ci2["status"] == "ACTIVE"
