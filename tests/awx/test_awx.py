@@ -172,6 +172,10 @@ def test_objects_are_configured_as_the_quick_start_needs(tmp_path):
 
     assert set(survey_vars(TEMPLATES["site"])) == {
         "ecs_anywhere_region", "ecs_anywhere_cluster_name", "ecs_anywhere_edge_group"}
+    # only site.yml is sliced (awx_configure_site_job_slice_count, default 1 = not sliced)
+    slices = {name: r["params"].get("job_slice_count") for name, r in jts.items()}
+    assert int(slices.pop(TEMPLATES["site"])) == 1, slices
+    assert set(slices.values()) == {None}, slices
     decom = jts[TEMPLATES["decommission"]]["params"]
     assert decom["ask_limit_on_launch"] is True
     assert decom["limit"] == "REPLACE_WITH_HOSTS_TO_DECOMMISSION"
@@ -187,6 +191,13 @@ def test_objects_are_configured_as_the_quick_start_needs(tmp_path):
     assert nodes["site"]["unified_job_template"]["name"] == TEMPLATES["site"]
     assert nodes["site"]["related"]["success_nodes"] == [{"identifier": "verify"}]
     assert nodes["verify"]["unified_job_template"]["name"] == TEMPLATES["verify"]
+
+
+def test_site_job_template_is_sliced_as_asked(tmp_path):
+    proc, records = dry_run(tmp_path, extra_vars=dict(USER_VARS, awx_configure_site_job_slice_count=8))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = _by_name(records, "job_template")[TEMPLATES["site"]]["params"]
+    assert int(site["job_slice_count"]) == 8
 
 
 def test_optional_machine_credential_is_attached_when_given(tmp_path):
