@@ -127,6 +127,29 @@ def _errors(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.search(r"\bERROR\b", line)]
 
 
+#: Session Manager (MGS, ssmmessages) is out of scope: the agent always speaks https/wss to
+#: Mgs.Endpoint, and the emulator speaks plain http, so CreateControlChannel fails with
+#: "tls: first record does not look like a TLS handshake" and is retried with back-off. Those lines
+#: are expected (they show that MGS traffic goes to the emulator, not to AWS); any other ERROR fails.
+_MGS = re.compile(r"\[MGSInteractor\]|controlchannel|CreateControlChannel|control-channel")
+
+
+def _split_mgs(lines: list[str], gateway: str) -> tuple[list[str], list[str]]:
+    mgs = [line for line in lines if _MGS.search(line)]
+    for line in mgs:
+        for url in re.findall(r"(?:https|wss)://[^\s\"/]+", line):
+            assert url.split("://", 1)[1].split(":")[0] == gateway, f"MGS traffic leaves the sandbox: {line}"
+    return [line for line in lines if not _MGS.search(line)], mgs
+
+
+def _keep(name: str, text: str) -> None:
+    """With REAL_AGENT_LOG_DIR set, keep the agent's logs there (for the report)."""
+    out = os.environ.get("REAL_AGENT_LOG_DIR")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / name).write_text(text)
+
+
 def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
     import boto3
 
@@ -203,10 +226,14 @@ def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
     before = len(edge.read(LOG))
     before_err = len(edge.read(ERRORS_LOG))
     time.sleep(STEADY_SECONDS)
-    log = edge.read(LOG)
-    new_errors = _errors(log[before:]) + _errors(edge.read(ERRORS_LOG)[before_err:])
+    log, errors_log = edge.read(LOG), edge.read(ERRORS_LOG)
+    _keep("amazon-ssm-agent.log", hide(log))
+    _keep("errors.log", hide(errors_log))
+    new_errors, mgs_errors = _split_mgs(_errors(log[before:]) + _errors(errors_log[before_err:]), gateway)
     assert not new_errors, "ERROR lines in steady state:\n" + hide("\n".join(new_errors))
     counts = srv.app.counts.snapshot()
+    _keep("counts.json", json.dumps(counts, indent=1, sort_keys=True))
+    _keep("mgs-errors.log", hide("\n".join(mgs_errors)))
     assert counts.get("ec2messages.GetMessages", 0) >= 1, counts
     assert counts.get("ssm.UpdateInstanceInformation", 0) >= 1, counts
     assert srv.app.ssm.ping_status(srv.app.ssm.instances[mi]) == "Online"
