@@ -189,7 +189,7 @@ def test_absent_drain_timeout_with_force_deregisters(aws):
     aws.raw_ecs.add_task("edge", arn, started_by="ecs-svc/1", stuck=True)
     warnings = []
     changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]), force=True,
-                                        wait_timeout=5, warn=warnings.append)
+                                              wait_timeout=5, warn=warnings.append)
     assert changed and warnings and "force is true" in warnings[0]
     assert [kw["force"] for op, kw in aws.raw_ecs.calls if op == "DeregisterContainerInstance"] == [True]
 
@@ -197,13 +197,13 @@ def test_absent_drain_timeout_with_force_deregisters(aws):
 def test_absent_keep_managed_instance(aws):
     (mi, arn), = fleet(aws, 1)
     changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
-                                        deregister_managed_instance=False)
+                                              deregister_managed_instance=False)
     assert results[0]["deregistered"] == {"container_instance": True, "managed_instance": False}
     assert results[0]["managed_instance_registered_after"] is True
     assert mi in aws.raw_ssm.managed
     # second run: the SSM-only instance is left alone too
     changed, results, diff = ci.ensure_absent(aws.ecs, aws.ssm, select(aws, managed_instance_ids=[mi]),
-                                        deregister_managed_instance=False)
+                                              deregister_managed_instance=False)
     assert not changed
 
 
