@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from . import ACCOUNT_ID, ssm_auth
 from .core import AwsError, paginate
+from .ssm_settings import ServiceSettingsMixin
 
 NOT_HANDLED = object()
 
@@ -63,7 +64,7 @@ def _tags_out(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-class SsmBackend:
+class SsmBackend(ServiceSettingsMixin):
     def __init__(self, clock, ids, role_lookup: Callable[[str], Any]) -> None:
         self.clock = clock
         self.ids = ids
@@ -74,6 +75,7 @@ class SsmBackend:
         self.activations: dict[str, dict[str, Activation]] = {}
         self.instances: dict[str, Instance] = {}  # mi- id -> instance (region inside)
         self.credentials: dict[str, str] = {}  # access key id -> mi- id
+        self.service_settings = {}  # (region, setting id) -> a customized setting
 
     # ------------------------------------------------------------ helpers
     def _acts(self, region: str) -> dict[str, Activation]:
