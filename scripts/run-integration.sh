@@ -105,6 +105,16 @@ aws_secret_key: testing
 emulator_url: $endpoint
 YAML
 
+# ansible-test's AWS cloud plugin (targets aliased cloud/aws): static credentials
+# for the emulator; on a real account this file holds real ones (README).
+cat >"$dest/tests/integration/cloud-config-aws.ini" <<INI
+[default]
+aws_access_key: testing
+aws_secret_key: testing
+security_token:
+aws_region: us-east-1
+INI
+
 # 4. run ansible-test; the controller environment points boto3 at the emulator too
 export PATH="$venv/bin:$PATH"
 export EDGEOPS_AWS_CLI="$venv/bin/aws"
