@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Run the collection's ansible-test integration targets against the local AWS
-# emulator (sandbox/emulator).
+# emulator (sandbox/emulator), or with --real against a real AWS account.
 #
 # Usage: scripts/run-integration.sh [--throttle RATE] [--faults JSON] [--strict-retries] [--keep] [target ...]
+#        scripts/run-integration.sh --real [--keep] [target ...]
+#   --real            no emulator: the targets run against the account of the caller's
+#                     credentials, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)
+#                     and AWS_REGION (or AWS_DEFAULT_REGION), all required (AWS_PROFILE is not
+#                     used: export the keys, e.g. `eval "$(aws configure export-credentials
+#                     --format env)"`). Everything created is named from ansible-test's
+#                     resource_prefix (ansible-test-<random>-<host>) and deleted by each
+#                     target's cleanup; the emulator-only parts (virtual instances, fault
+#                     injection, clock jumps, /_emulator/ reads) are skipped. ansible-test
+#                     refuses to run while ~/.aws exists (rename it for the run).
+#                     Not combinable with --throttle / --faults / --strict-retries.
 #   --throttle 0.2    the emulator answers 20% of ECS and SSM calls with ThrottlingException
 #   --faults JSON     any fault rules (docs/architecture.md, "The emulator"); overrides --throttle
 #   --strict-retries  AWS_MAX_ATTEMPTS=1: botocore does not retry, so only the modules'
@@ -15,7 +26,12 @@
 # not ignored) collection content is copied to
 # $TMP/ansible_collections/edgeops/ecs_anywhere, without sandbox/, .venv, molecule/.
 # tests/integration/integration_config.yml there carries the endpoint:
-# aws_endpoint_url, aws_region, aws_access_key, aws_secret_key.
+# aws_endpoint_url, aws_region, aws_access_key, aws_secret_key, emulator_url (the
+# targets run their emulator-only parts when emulator_url is defined); with --real it
+# holds aws_region only. tests/integration/cloud-config-aws.ini (ansible-test's AWS
+# plugin: aws_access_key, aws_secret_key, security_token, aws_region; it adds
+# resource_prefix and tiny_prefix) holds the emulator's static keys or, with --real,
+# the caller's credentials.
 # Exit code: ansible-test's.
 set -euo pipefail
 
@@ -25,6 +41,7 @@ throttle=""
 faults=""
 keep=false
 strict=false
+real=false
 targets=()
 passthrough=()
 while [ $# -gt 0 ]; do
@@ -33,12 +50,42 @@ while [ $# -gt 0 ]; do
     --faults) faults="$2"; shift 2 ;;
     --keep) keep=true; shift ;;
     --strict-retries) strict=true; shift ;;
+    --real) real=true; shift ;;
     --) shift; passthrough=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
+if $real; then
+  if [ -n "$throttle" ] || [ -n "$faults" ] || $strict; then
+    echo "--real: --throttle, --faults and --strict-retries need the emulator; drop them" >&2; exit 2
+  fi
+  real_region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+  missing=()
+  [ -n "${AWS_ACCESS_KEY_ID:-}" ] || missing+=(AWS_ACCESS_KEY_ID)
+  [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] || missing+=(AWS_SECRET_ACCESS_KEY)
+  [ -n "$real_region" ] || missing+=("AWS_REGION (or AWS_DEFAULT_REGION)")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    {
+      printf -- '--real runs the integration targets against a real AWS account, with the credentials\n'
+      printf 'of the environment; not set: %s.\n' "$(printf '%s, ' "${missing[@]}" | sed 's/, $//')"
+      printf 'Export them (temporary credentials also need AWS_SESSION_TOKEN), e.g.\n'
+      # shellcheck disable=SC2016  # printed literally, for the user to run
+      printf '  export AWS_REGION=eu-west-1; eval "$(aws configure export-credentials --format env)"\n'
+      printf 'Nothing was started or created.\n'
+    } >&2
+    exit 2
+  fi
+  if [ -d "$HOME/.aws" ]; then
+    echo "--real: ansible-test refuses to run while $HOME/.aws exists; rename it for the run (the credentials come from the environment). Nothing was created." >&2
+    exit 2
+  fi
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
+    echo "--real: AWS_ENDPOINT_URL is set ($AWS_ENDPOINT_URL); unset it to run against AWS itself. Nothing was created." >&2
+    exit 2
+  fi
+fi
 if [ -n "$throttle" ] && [ -z "$faults" ]; then
   faults="{\"seed\": 7, \"rules\": [{\"service\": \"ecs\", \"operation\": \"*\", \"throttle_rate\": $throttle}, {\"service\": \"ssm\", \"operation\": \"*\", \"throttle_rate\": $throttle}]}"
 fi
@@ -79,6 +126,35 @@ git ls-files -co --exclude-standard -z \
 # ansible-test lists files with git when it finds a repository: give the copy its own.
 ( cd "$dest" && git init -q && git add -A >/dev/null 2>&1 ) || true
 
+if $real; then
+  # 2+3. no emulator: ansible-test's AWS plugin gets the caller's credentials
+  caller="$("$venv/bin/aws" sts get-caller-identity --query Arn --output text 2>&1)" || {
+    echo "--real: the credentials of the environment do not work (sts get-caller-identity): $caller" >&2; exit 2; }
+  cat <<EOF
+--real: running against AWS as $caller in $real_region.
+Each target creates, and deletes in its cleanup, only resources named from ansible-test's
+resource_prefix (ansible-test-<random>-<host>...) or tiny_prefix (IAM roles: ansible-test-<12 hex>-...):
+ECS clusters, task definitions (deregistered, then deleted), EXTERNAL services with no task placed,
+SSM hybrid activations (standard tier, no instance registered), IAM roles with AWS-managed policies
+attached, CloudWatch Logs log groups. No managed instance is registered and no task runs: those
+parts are emulator-only and skipped. The account-wide SSM instance tier is only read (check mode).
+Ctrl-C within 5 s to stop.
+EOF
+  sleep 5
+  cat >"$dest/tests/integration/integration_config.yml" <<YAML
+---
+aws_region: $real_region
+YAML
+  ( umask 077
+    cat >"$dest/tests/integration/cloud-config-aws.ini" <<INI
+[default]
+aws_access_key: $AWS_ACCESS_KEY_ID
+aws_secret_key: $AWS_SECRET_ACCESS_KEY
+security_token: ${AWS_SESSION_TOKEN:-}
+aws_region: $real_region
+INI
+  )
+else
 # 2. start the emulator on a free loopback port
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 emulator_log="$work/emulator.log"
@@ -114,13 +190,18 @@ aws_secret_key: testing
 security_token:
 aws_region: us-east-1
 INI
+fi  # end of: not --real
 
 # 4. run ansible-test; the controller environment points boto3 at the emulator too
 export PATH="$venv/bin:$PATH"
 export EDGEOPS_AWS_CLI="$venv/bin/aws"
-export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 export ANSIBLE_COLLECTIONS_PATH="$work"
-unset AWS_PROFILE AWS_SESSION_TOKEN || true
+if ! $real; then
+  # The targets do not need these (they read integration_config.yml and the cloud config);
+  # they keep any stray boto3 / aws CLI call on the emulator.
+  export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  unset AWS_PROFILE AWS_SESSION_TOKEN || true
+fi
 if $strict; then export AWS_MAX_ATTEMPTS=1; fi
 cd "$dest"
 rc=0
