@@ -427,7 +427,11 @@ def acs_task(ecs: Any, t: Any) -> dict[str, Any]:
         config: dict[str, Any] = {}
         log = cd.get("logConfiguration")
         if log:
-            host_config["LogConfig"] = {"Type": log.get("logDriver"), "Config": dict(log.get("options") or {})}
+            options = dict(log.get("options") or {})
+            if log.get("logDriver") == "awslogs" and "awslogs-stream-prefix" in options:
+                # ECS, not docker, knows the prefix: the stream is prefix/container-name/task-id
+                options["awslogs-stream"] = f"{options.pop('awslogs-stream-prefix')}/{cd['name']}/{t.id}"
+            host_config["LogConfig"] = {"Type": log.get("logDriver"), "Config": options}
         if cd.get("memoryReservation"):
             host_config["MemoryReservation"] = int(cd["memoryReservation"]) * 1024 * 1024
         if cd.get("ulimits"):

@@ -182,8 +182,9 @@ def test_payload_for_placed_and_stopping_tasks(emu, node):
     assert c["essential"] is True and c["environment"] == {"A": "1"}
     assert c["portMappings"] == [{"containerPort": 80, "hostPort": 8080, "protocol": "tcp"}]
     host_config = json.loads(c["dockerConfig"]["hostConfig"])
-    assert host_config["LogConfig"] == {"Type": "awslogs", "Config": {"awslogs-group": "/edge/web", "awslogs-region": REGION,
-                                                                      "awslogs-stream-prefix": "web"}}
+    assert host_config["LogConfig"] == {"Type": "awslogs", "Config": {
+        "awslogs-group": "/edge/web", "awslogs-region": REGION,
+        "awslogs-stream": f"web/nginx/{task['arn'].rsplit('/', 1)[-1]}"}}  # ECS resolves the prefix, docker does not know it
     assert c["logsAuthStrategy"] == "ExecutionRole"
     creds = task["executionRoleCredentials"]
     assert creds["roleArn"] == exec_role and creds["accessKeyId"].startswith("ASIA") and creds["credentialsId"]

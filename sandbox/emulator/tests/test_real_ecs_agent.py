@@ -149,34 +149,26 @@ def _stop_agent(edge: Edge) -> None:
             "pkill -KILL -x ecs-agent", check=False)
 
 
-def test_real_ecs_agent_runs_a_daemon_service(lab):
-    srv, emu, edge, gw = lab
-    cluster = "edge-real"
-    try:
-        _scenario(srv, emu, edge, gw, cluster)
-    except Exception:
-        print(f"--- last 60 lines of the agent's log:\n{edge.agent_log()}")
-        raise
-    finally:
-        _stop_agent(edge)
-
-
-def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
+def _join(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> tuple[str, dict]:
+    """A managed instance's credentials in the edge, the cluster, the agent started; -> (mi-, container instance)."""
     iam = emu.client("iam")
-    iam.create_role(RoleName="ecsAnywhereRole", AssumeRolePolicyDocument=json.dumps(SSM_TRUST))
+    try:
+        iam.create_role(RoleName="ecsAnywhereRole", AssumeRolePolicyDocument=json.dumps(SSM_TRUST))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
     act = emu.client("ssm").create_activation(IamRole="ecsAnywhereRole", RegistrationLimit=1)
     status, reg = emu.raw("AmazonSSM.RegisterManagedInstance", {
         "ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"],
-        "PublicKey": "pk-real-ecs", "PublicKeyType": "Rsa", "Fingerprint": "fp-real-ecs"})
+        "PublicKey": "pk-" + cluster, "PublicKeyType": "Rsa", "Fingerprint": "fp-" + cluster})
     assert status == 200, reg
     mi = reg["InstanceId"]
+    # the SSM agent would write these (Profile.ShareCreds); without one, the operator API hands them out
     status, creds = emu.op("POST", "instance-credentials", {"instance_id": mi})
     assert status == 200, creds
-    edge.sh("mkdir -p /rotatingcreds /root/.aws && umask 077 && printf '[default]\\naws_access_key_id = %s\\n"
-            "aws_secret_access_key = %s\\naws_session_token = %s\\n' "
+    edge.sh("rm -rf /var/lib/ecs/data && mkdir -p /rotatingcreds /root/.aws && umask 077 && "
+            "printf '[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\naws_session_token = %s\\n' "
             f"'{creds['AccessKeyId']}' '{creds['SecretAccessKey']}' '{creds['SessionToken']}' "
             "| tee /rotatingcreds/credentials > /root/.aws/credentials")
-
     ecs = emu.client("ecs")
     ecs.create_cluster(clusterName=cluster)
     _start_agent(edge, gw, srv.port, cluster)
@@ -189,12 +181,34 @@ def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
         return ci if ci["agentConnected"] else None
 
     ci = _wait("the agent to register and connect ACS", registered, 90, edge)
+    _wait("the ACS websocket", lambda: any(s["kind"] == "acs" and s["containerInstanceArn"] == ci["containerInstanceArn"]
+                                           for s in emu.op("GET", "state")[1]["websockets"]), 30, edge)
+    return mi, ci
+
+
+def _guard(edge: Edge, fn, *args) -> None:
+    try:
+        fn(*args)
+    except BaseException:
+        print(f"--- last 60 lines of the agent's log:\n{edge.agent_log()}")
+        raise
+    finally:
+        _stop_agent(edge)
+
+
+def test_real_ecs_agent_runs_a_daemon_service(lab):
+    srv, emu, edge, gw = lab
+    _guard(edge, _scenario, srv, emu, edge, gw, "edge-real")
+
+
+def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
+    mi, ci = _join(srv, emu, edge, gw, cluster)
+    ecs = emu.client("ecs")
     assert ci["status"] == "ACTIVE"
     assert ci["ec2InstanceId"] == mi
     assert ci["versionInfo"]["agentVersion"] == AGENT_VERSION
     assert any(a["name"] == "ecs.capability.external" for a in ci["attributes"])
     ci_arn = ci["containerInstanceArn"]
-    _wait("the ACS websocket", lambda: any(s["kind"] == "acs" for s in emu.op("GET", "state")[1]["websockets"]), 30, edge)
 
     ecs.register_task_definition(
         family="nginx-real", networkMode="bridge", requiresCompatibilities=["EXTERNAL"],
@@ -254,3 +268,56 @@ def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
     _wait("the restarted agent to reconnect with the same container instance", reconnected, 90, edge)
     ci2 = ecs.describe_container_instances(cluster=cluster, containerInstances=[ci_arn])["containerInstances"][0]
     assert ci2["agentConnected"] is True and ci2["status"] == "ACTIVE"
+
+
+def test_real_ecs_agent_awslogs_with_execution_role(lab):
+    """awslogs through the agent's credential endpoint (execution role credentials from ACS) to the emulator."""
+    srv, emu, edge, gw = lab
+    _guard(edge, _awslogs_scenario, srv, emu, edge, gw, "edge-logs")
+
+
+def _awslogs_scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
+    # what ecs-init sets up: 169.254.170.2:80 -> the agent's credential endpoint on 127.0.0.1:51679
+    edge.sh("iptables -t nat -C OUTPUT -p tcp -d 169.254.170.2 --dport 80 -j REDIRECT --to-ports 51679 2>/dev/null || "
+            "iptables -t nat -A OUTPUT -p tcp -d 169.254.170.2 --dport 80 -j REDIRECT --to-ports 51679")
+    _mi, ci = _join(srv, emu, edge, gw, cluster)
+    iam, logs, ecs = emu.client("iam"), emu.client("logs"), emu.client("ecs")
+    iam.create_role(RoleName="ecsTaskExecutionRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    logs.create_log_group(logGroupName="/edge/nginx")
+    ecs.register_task_definition(
+        family="nginx-logs", networkMode="bridge", requiresCompatibilities=["EXTERNAL"],
+        executionRoleArn=f"arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        containerDefinitions=[{"name": "nginx", "image": "public.ecr.aws/nginx/nginx:stable", "memory": 128,
+                               "portMappings": [{"containerPort": 80, "hostPort": 8081}],
+                               "logConfiguration": {"logDriver": "awslogs", "options": {
+                                   "awslogs-group": "/edge/nginx", "awslogs-region": REGION,
+                                   "awslogs-stream-prefix": "edge", "awslogs-endpoint": f"http://{gw}:{srv.port}"}}}])
+    ecs.create_service(cluster=cluster, serviceName="nginx-logs", taskDefinition="nginx-logs",
+                       launchType="EXTERNAL", schedulingStrategy="DAEMON")
+
+    def running_task():
+        arns = ecs.list_tasks(cluster=cluster, serviceName="nginx-logs")["taskArns"]
+        t = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"][0] if arns else None
+        return t if t and t["lastStatus"] == "RUNNING" else None
+
+    task = _wait("the awslogs task to be RUNNING", running_task, 120, edge)
+    assert task["containerInstanceArn"] == ci["containerInstanceArn"]
+    inspect = edge.sh("docker inspect --format '{{json .HostConfig.LogConfig}}' "
+                      "$(docker ps -q --filter label=com.amazonaws.ecs.task-arn=" + task["taskArn"] + ")").stdout
+    log_config = json.loads(inspect)
+    assert log_config["Type"] == "awslogs"
+    assert log_config["Config"]["awslogs-credentials-endpoint"].startswith("/v2/credentials/"), log_config
+    _wait("nginx on 8081", lambda: edge.sh("curl -s -A probe-edge -o /dev/null -w '%{http_code}' http://127.0.0.1:8081/",
+                                           check=False).stdout == "200", 30, edge)
+    stream = f"edge/nginx/{task['taskArn'].rsplit('/', 1)[-1]}"
+
+    def events():
+        out = logs.get_log_events(logGroupName="/edge/nginx", logStreamName=stream)["events"]
+        return [e["message"] for e in out if "probe-edge" in e["message"]]
+
+    assert _wait("nginx's access log line in CloudWatch Logs (logs:GetLogEvents)", events, 60, edge)
+    ecs.delete_service(cluster=cluster, service="nginx-logs", force=True)
+    _wait("the awslogs task to stop", lambda: ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0][
+        "lastStatus"] == "STOPPED", 90, edge)
