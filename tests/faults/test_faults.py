@@ -9,16 +9,24 @@ converges. The cases share one sandbox and run in file order:
 | newline names | a cluster name with a trailing newline (a YAML block-scalar slip) |
 | forgotten by AWS | the host's registration deregistered on the AWS side, its files left |
 | killed during apt-get | SIGKILL of the run while apt-get installs the agents |
+| port taken | the service's host port held by another process on one host |
+| mirror never answers | the package base URL accepts connections and never answers |
+| mirror 404 | the package base URL answers 404 |
 """
 
+import datetime
 import json
 import os
 import signal
+import threading
 import time
 
-from sandbox.harness import edge
+from sandbox.harness import Run, edge
 
 CLUSTER = "sandbox"
+# an activation sized to a run of 1-2 hosts lasts 15 + 5 minutes (ssm_activation defaults)
+SIZED_EXPIRY_MAX = 20
+SERVICE_PORT = 8080
 
 
 def registered(aws, sandbox, host):
@@ -97,6 +105,9 @@ def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws)
     leftover_acts = aws["ssm"].describe_activations()["ActivationList"]
     print("activations the killed run left (they expire on their own): %s" % [
         (a["ActivationId"], str(a["ExpirationDate"])) for a in leftover_acts])
+    # sized to the run (1 host: 15 + 5 minutes), not an hour
+    assert [a["ActivationId"] for a in leftover_acts
+            if a["ExpirationDate"] - a["CreatedDate"] > datetime.timedelta(minutes=SIZED_EXPIRY_MAX)] == []
 
     run = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert "ok=" in run.out
@@ -113,3 +124,174 @@ def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws)
         a["ActivationId"] for a in leftover_acts]
     again = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert again.recap()[host]["changed"] == 0
+
+
+def start_on_edge(host, script):
+    """A python3 program started in the background on an edge host: its pid there."""
+    r = edge(host, "sh", "-c", 'nohup python3 -c "$0" >/dev/null 2>&1 & echo $!', script)
+    return r.stdout.strip()
+
+
+def installed_version(host, package):
+    r = edge(host, "dpkg-query", "-W", "-f", "${Status} ${Version}", package)
+    return r.stdout.split()[-1] if r.returncode == 0 and "install ok installed" in r.stdout else ""
+
+
+def flat(text):
+    """Output with every run of whitespace made one space (ansible wraps long messages)."""
+    return " ".join(text.split())
+
+
+def assert_nothing_of_the_role_left(host):
+    assert edge(host, "test", "-e", "/usr/sbin/policy-rc.d").returncode != 0
+    tmp = edge(host, "sh", "-c", "ls -d /tmp/ecs-anywhere-host.* 2>/dev/null")
+    assert tmp.stdout.strip() == "", "temporary directories left: %s" % tmp.stdout
+
+
+class ActivationWatch:
+    """Every activation seen while a run goes on (cleanup deletes them at its end)."""
+
+    def __init__(self, aws):
+        self.aws, self.seen, self.stop = aws, {}, threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def watch(self):
+        while not self.stop.is_set():
+            try:
+                for a in self.aws["ssm"].describe_activations()["ActivationList"]:
+                    self.seen[a["ActivationId"]] = a
+            except Exception:  # pylint: disable=broad-except
+                pass
+            self.stop.wait(0.3)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def test_port_taken_by_another_process_fails_before_anything_is_installed(sandbox, aws):
+    """One host's service port is held by a foreign process; the other host's by our own nginx task."""
+    ours, host = sandbox.hosts
+    if (edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode == 0
+            or installed_version(host, "amazon-ssm-agent")):
+        # a fresh host again: deregistered, agents and their state removed
+        sandbox.playbook("playbooks/decommission.yml", "--limit", host, "-e", json.dumps({
+            "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
+            "ecs_anywhere_decommission_wait_timeout": 60}))
+    assert installed_version(host, "amazon-ssm-agent") == ""
+    ours_registered = registered(aws, sandbox, ours)[1] == 1
+    pid = start_on_edge(host, "import http.server as h; h.HTTPServer(('0.0.0.0', %d), h.BaseHTTPRequestHandler)"
+                              ".serve_forever()" % SERVICE_PORT)
+    ports = json.dumps({"ecs_anywhere_host_required_free_ports": [SERVICE_PORT]})
+    try:
+        assert wait_for(lambda: edge(host, "sh", "-c", "ss -Hltn 'sport = :%d' | grep -q LISTEN" % SERVICE_PORT)
+                        .returncode == 0, 20)
+        with ActivationWatch(aws) as watch:
+            run = sandbox.playbook("site.yml", "-e", ports, check_rc=False)
+    finally:
+        edge(host, "kill", pid)
+    assert run.rc != 0
+    out = flat(run.out)
+    assert "%s: port %d/tcp is held by process python3 (pid %s)" % (host, SERVICE_PORT, pid) in out, run.out[-5000:]
+    assert "(ecs_anywhere_host_required_free_ports)" in out and "Nothing was installed" in out
+    # nothing of the role on that host, and no activation counted it
+    assert installed_version(host, "amazon-ssm-agent") == "" and installed_version(host, "amazon-ecs-init") == ""
+    assert edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
+    assert_nothing_of_the_role_left(host)
+    limits = [a["RegistrationLimit"] for a in watch.seen.values()]
+    print("activations of the run (registration limits): %s" % limits)
+    assert limits == ([] if ours_registered else [1]), "the activation counted the host that failed its checks"
+    assert aws["ssm"].describe_activations()["ActivationList"] == []
+    # the other host's port is held by our own nginx task: that host passed
+    assert run.recap()[ours]["failed"] == 0, run.out[-5000:]
+
+    # the port freed, the host converges; the activation lives minutes
+    with ActivationWatch(aws) as watch:
+        sandbox.playbook("site.yml", "--limit", host + ",localhost", "-e", ports)
+    mi, cis = registered(aws, sandbox, host)
+    assert mi.startswith("mi-") and cis == 1
+    acts = list(watch.seen.values())
+    assert [a["RegistrationLimit"] for a in acts] == [1]
+    life = acts[0]["ExpirationDate"] - acts[0]["CreatedDate"]
+    print("the re-run's activation lived at most %s" % life)
+    assert datetime.timedelta(minutes=10) < life <= datetime.timedelta(minutes=SIZED_EXPIRY_MAX)
+    # both hosts' port now held by our nginx tasks: a re-run passes and changes nothing
+    again = sandbox.playbook("site.yml", "-e", ports)
+    assert again.recap()[host]["changed"] == 0 and again.recap()[ours]["changed"] == 0
+
+
+def timed_run(sandbox, *args, since="", limit=420):
+    """(Run, seconds from the first output line containing `since` to the first failed task, or None)."""
+    cmd, proc = sandbox.start(*args)
+    out, started, failed_after = [], None, None
+    killer = threading.Timer(limit, lambda: os.killpg(proc.pid, signal.SIGTERM))
+    killer.start()
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if started is None and since in line:
+                started = time.time()
+            if started and failed_after is None and (line.startswith("fatal:") or line.startswith("failed:")):
+                failed_after = time.time() - started
+        proc.wait()
+    finally:
+        killer.cancel()
+    text = "".join(out)
+    print(text[-4000:])
+    return Run(cmd, proc.returncode, text), failed_after
+
+
+# a pin the hosts do not have makes the role download again
+NEW_PIN = "3.3.9999.0"
+
+
+def test_mirror_that_never_answers_fails_within_a_minute(sandbox, aws):
+    host = sandbox.hosts[1]
+    before = installed_version(host, "amazon-ssm-agent")
+    pid = start_on_edge(host, "import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                              "s.bind(('127.0.0.1', 18081))\ns.listen(64)\nheld = []\n"
+                              "while True: held.append(s.accept())")
+    url = "http://127.0.0.1:18081"
+    try:
+        run, failed_after = timed_run(sandbox, "site.yml", "--limit", host, "-e", json.dumps({
+            "ecs_anywhere_host_package_dir": "", "ecs_anywhere_host_package_base_url": url,
+            "ecs_anywhere_host_ssm_agent_version": NEW_PIN}),
+            since="included: edgeops.ecs_anywhere.ecs_anywhere_host for")
+    finally:
+        edge(host, "kill", pid)
+    print("the host failed %s s after the host role started on it" % failed_after)
+    assert run.rc != 0
+    assert failed_after is not None and failed_after < 60
+    out = flat(run.out)
+    assert "%s: the package mirror %s did not answer within 10 s" % (host, url) in out, run.out[-5000:]
+    assert "Set ecs_anywhere_host_package_base_url" in out and "Nothing was installed" in out
+    assert installed_version(host, "amazon-ssm-agent") == before
+    assert_nothing_of_the_role_left(host)
+    assert sandbox.playbook("site.yml", "--limit", host + ",localhost").recap()[host]["changed"] == 0
+
+
+def test_mirror_404_names_the_status_and_the_url(sandbox, aws):
+    host = sandbox.hosts[1]
+    before = installed_version(host, "amazon-ssm-agent")
+    edge(host, "mkdir", "-p", "/root/empty-mirror")
+    pid = start_on_edge(host, "import functools, http.server as h\n"
+                              "h.HTTPServer(('127.0.0.1', 18082), functools.partial(h.SimpleHTTPRequestHandler,"
+                              " directory='/root/empty-mirror')).serve_forever()")
+    url = "http://127.0.0.1:18082"
+    try:
+        assert wait_for(lambda: edge(host, "sh", "-c", "ss -Hltn 'sport = :18082' | grep -q LISTEN").returncode == 0, 20)
+        run = sandbox.playbook("site.yml", "--limit", host, "-e", json.dumps({
+            "ecs_anywhere_host_package_dir": "", "ecs_anywhere_host_package_base_url": url,
+            "ecs_anywhere_host_ssm_agent_version": NEW_PIN}), check_rc=False)
+    finally:
+        edge(host, "kill", pid)
+        edge(host, "rm", "-rf", "/root/empty-mirror")
+    assert run.rc != 0
+    missing = "%s/amazon-ssm-us-east-1/%s/debian_amd64/amazon-ssm-agent.deb" % (url, NEW_PIN)
+    assert "Request failed: HTTP Error 404: File not found for %s" % missing in flat(run.out), run.out[-5000:]
+    assert installed_version(host, "amazon-ssm-agent") == before
+    assert_nothing_of_the_role_left(host)
