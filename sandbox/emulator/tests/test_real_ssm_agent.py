@@ -199,7 +199,10 @@ def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
         items = ssm.describe_instance_information(
             Filters=[{"Key": "InstanceIds", "Values": [mi]}])["InstanceInformationList"]
         info = items[0] if items else {}
-        if info.get("PingStatus") == "Online" and info.get("AgentVersion") == AGENT_VERSION:
+        # the agent sends a short UpdateInstanceInformation (agent and platform type) and the full one
+        # (IPAddress, ComputerName, PlatformName...) in either order
+        if info.get("PingStatus") == "Online" and info.get("AgentVersion") == AGENT_VERSION and \
+                info.get("ComputerName") and info.get("PlatformName"):
             break
         time.sleep(2)
     log = edge.read(LOG)
