@@ -39,6 +39,8 @@ class Instance:
         self.virtual = False
         self.public_key = ""
         self.public_key_type = ""
+        #: answer UpdateKeyPair true (the agent then rotates its key with UpdateManagedInstancePublicKey)
+        self.update_key_pair = False
         self.__dict__.update(kw)
 
     def rsa_key(self):
@@ -69,6 +71,8 @@ class SsmBackend(ServiceSettingsMixin):
         self.clock = clock
         self.ids = ids
         self.role_lookup = role_lookup
+        #: seconds role credentials are valid (TokenExpirationDate); the real agent renews at half
+        self.token_lifetime = TOKEN_LIFETIME
         self.reset()
 
     def reset(self) -> None:
@@ -297,8 +301,8 @@ class SsmBackend(ServiceSettingsMixin):
             "AccessKeyId": akid,
             "SecretAccessKey": self.ids.chars(40, CODE_ALPHABET),
             "SessionToken": "emulator-" + self.ids.chars(100, CODE_ALPHABET),
-            "TokenExpirationDate": self.clock.now() + TOKEN_LIFETIME,
-            "UpdateKeyPair": False,
+            "TokenExpirationDate": self.clock.now() + self.token_lifetime,
+            "UpdateKeyPair": bool(inst.update_key_pair),
         }
 
     def op_UpdateManagedInstancePublicKey(self, body, ctx):
@@ -311,6 +315,7 @@ class SsmBackend(ServiceSettingsMixin):
         if new_type != "Rsa" or ssm_auth.load_public_key(new_key, new_type) is None:
             raise AwsError("InvalidParameters", "NewPublicKey must be a base64 DER RSA public key (NewPublicKeyType Rsa).")
         inst.public_key, inst.public_key_type = new_key, new_type
+        inst.update_key_pair = False
         return {}
 
     def _require_caller(self, ctx, op: str) -> Instance:

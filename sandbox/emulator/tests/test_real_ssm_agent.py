@@ -10,6 +10,7 @@ missing.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -36,6 +37,7 @@ REGION = "us-east-1"
 LOG = "/var/log/amazon/ssm/amazon-ssm-agent.log"
 ERRORS_LOG = "/var/log/amazon/ssm/errors.log"
 STEADY_SECONDS = 30
+TOKEN_LIFETIME = 40
 
 
 def _skip_reason() -> str | None:
@@ -192,6 +194,7 @@ def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
     inst = srv.app.ssm.instances[mi]
     assert inst.rsa_key() is not None and inst.public_key_type == "Rsa" and inst.fingerprint
 
+    srv.app.ssm.token_lifetime = TOKEN_LIFETIME  # the agent renews at half: a few renewals during the test
     edge.sh("systemctl daemon-reload && systemctl start amazon-ssm-agent")
     deadline = time.monotonic() + 150
     info: dict = {}
@@ -225,10 +228,32 @@ def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
     assert akid and srv.app.ssm.credentials.get(akid.group(1)) == mi, "the shared key is not one the emulator issued to " + mi
     assert re.search(r"aws_session_token\s*=\s*\S+", m.group("body"))
 
-    # steady state: no ERROR for STEADY_SECONDS
+    # steady state: no ERROR for STEADY_SECONDS, including credential renewals and a key rotation
+    # asked by the service (UpdateKeyPair: the agent calls UpdateManagedInstancePublicKey signed with
+    # the old key, stores the new one in the vault and signs with it from then on)
     before = len(edge.read(LOG))
     before_err = len(edge.read(ERRORS_LOG))
-    time.sleep(STEADY_SECONDS)
+    started = time.monotonic()
+    vault_key = hashlib.sha256(vault["privateKey"].encode()).hexdigest()
+    old_public = inst.public_key
+    inst.update_key_pair = True
+    deadline = time.monotonic() + 3 * TOKEN_LIFETIME
+    while time.monotonic() < deadline and inst.public_key == old_public:
+        time.sleep(1)
+    assert inst.public_key != old_public, "the agent did not rotate its key (UpdateManagedInstancePublicKey)"
+    tokens = srv.app.counts.snapshot().get("ssm.RequestManagedInstanceRoleToken", 0)
+    deadline = time.monotonic() + 2 * TOKEN_LIFETIME
+    while time.monotonic() < deadline and srv.app.counts.snapshot().get("ssm.RequestManagedInstanceRoleToken", 0) <= tokens:
+        time.sleep(1)
+    assert srv.app.counts.snapshot().get("ssm.RequestManagedInstanceRoleToken", 0) > tokens, \
+        "no role-token request after the rotation"
+    new_vault = json.loads(edge.read("/var/lib/amazon/ssm/Vault/Store/RegistrationKey") or "{}")
+    assert hashlib.sha256(new_vault.get("privateKey", "").encode()).hexdigest() != vault_key, \
+        "the vault still holds the old private key"
+    time.sleep(max(0.0, STEADY_SECONDS - (time.monotonic() - started)))
+    creds_now = edge.read("/root/.aws/credentials")
+    akid_now = re.search(r"aws_access_key_id\s*=\s*(\S+)", creds_now)
+    assert akid_now and srv.app.ssm.credentials.get(akid_now.group(1)) == mi
     log, errors_log = edge.read(LOG), edge.read(ERRORS_LOG)
     _keep("amazon-ssm-agent.log", hide(log))
     _keep("errors.log", hide(errors_log))
@@ -239,6 +264,7 @@ def test_real_agent_registers_heartbeats_and_shares_credentials(sandbox):
     _keep("mgs-errors.log", hide("\n".join(mgs_errors)))
     assert counts.get("ec2messages.GetMessages", 0) >= 1, counts
     assert counts.get("ssm.UpdateInstanceInformation", 0) >= 1, counts
+    assert counts.get("ssm.UpdateManagedInstancePublicKey", 0) == 1, counts
     assert srv.app.ssm.ping_status(srv.app.ssm.instances[mi]) == "Online"
 
     # the activation code is in no log of the edge host

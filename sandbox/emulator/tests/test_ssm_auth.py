@@ -146,8 +146,12 @@ def test_role_token_needs_the_registered_key(emu, rsa_instance):
     assert (status, out["__type"]) == (400, "InvalidInstanceId")
 
 
-def test_public_key_rotation(emu, rsa_instance):
+def test_public_key_rotation(emu, rsa_instance, server):
     key, mi = rsa_instance
+    server.app.ssm.instances[mi].update_key_pair = True  # the service asks the agent to rotate
+    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = _post(emu.url, hdrs, data)
+    assert status == 200 and out["UpdateKeyPair"] is True
     new, new_pub = ssm_auth.new_key()
     hdrs, data = _signed(new, mi, emu.url, "UpdateManagedInstancePublicKey",
                          {"NewPublicKey": new_pub, "NewPublicKeyType": "Rsa"})
@@ -161,7 +165,11 @@ def test_public_key_rotation(emu, rsa_instance):
     assert (status, out["__type"]) == (400, "InvalidSignatureException")  # the old key no longer works
     hdrs, data = _signed(new, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
     status, out = _post(emu.url, hdrs, data)
-    assert status == 200 and out["AccessKeyId"]
+    assert status == 200 and out["AccessKeyId"] and out["UpdateKeyPair"] is False
+    hdrs, data = _signed(new, mi, emu.url, "UpdateManagedInstancePublicKey",
+                         {"NewPublicKey": "pk-placeholder", "NewPublicKeyType": "Rsa"})
+    status, out = _post(emu.url, hdrs, data)
+    assert (status, out["__type"]) == (400, "InvalidParameters")
 
 
 def test_steady_state_agent_calls(emu, rsa_instance, server):
