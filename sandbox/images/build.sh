@@ -21,7 +21,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 RECIPE=1
 inputs_hash() {
     # Everything that shapes an image; not the README or the helper scripts.
-    (cd "$HERE" && cat Dockerfile.edge Dockerfile.nginx && echo "$RECIPE $SUITE $DEBIAN_MIRROR") \
+    (cd "$HERE" && cat Dockerfile.edge Dockerfile.nginx egress-guard.sh edgeops-sandbox-egress.service && echo "$RECIPE $SUITE $DEBIAN_MIRROR") \
         | sha256sum | cut -c1-12
 }
 
@@ -37,7 +37,8 @@ exec 9>"$CACHE/build.lock"
 flock 9   # one build at a time (molecule and the smoke test may start together)
 
 HASH="$(inputs_hash)"
-BASE="edgeops/debian12-base:$HASH"
+# the debootstrap base depends only on the suite, mirror and recipe
+BASE="edgeops/debian12-base:$(echo "$RECIPE $SUITE $DEBIAN_MIRROR" | sha256sum | cut -c1-12)"
 EDGE="edgeops/edge-debian12"
 NGINX="public.ecr.aws/nginx/nginx:stable"
 NGINX_TAR="$CACHE/nginx.tar"
@@ -61,7 +62,7 @@ if need_base && ! have_image "$BASE"; then
     rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
     log "docker import -> $BASE"
     tar -C "$ROOTFS" --numeric-owner -c . \
-        | docker import --change 'CMD ["/bin/bash"]' --change "LABEL edgeops.inputs=$HASH" - "$BASE" >/dev/null
+        | docker import --change 'CMD ["/bin/bash"]' - "$BASE" >/dev/null
     rm -rf "$ROOTFS"
     trap - EXIT
 fi

@@ -48,7 +48,8 @@ done
 # `docker load` of it inside a TCG VM takes minutes, natively seconds.
 NGINX_TAR="${NGINX_TAR:-${ROOT}/.cache/images/nginx.tar}"
 NGINX_ID="$(cat "${NGINX_TAR}.id" 2>/dev/null || { [[ -f "${NGINX_TAR}" ]] && sha256sum <"${NGINX_TAR}" | cut -c1-64; } || echo none)"
-HASH="$( { cat "${BASH_SOURCE[0]}" "${VAGRANT_PUB}"; echo "${DEBIAN_MIRROR} ${DISK_GB} ${NGINX_ID}"; } | sha256sum | cut -c1-16)"
+GUARD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../images" && pwd)"
+HASH="$( { cat "${BASH_SOURCE[0]}" "${VAGRANT_PUB}" "${GUARD_DIR}/egress-guard.sh" "${GUARD_DIR}/edgeops-sandbox-egress.service"; echo "${DEBIAN_MIRROR} ${DISK_GB} ${NGINX_ID}"; } | sha256sum | cut -c1-16)"
 ROOTFS_HASH="$(echo "${SUITE} ${DEBIAN_MIRROR} ${INCLUDE} ${EXTRA_PACKAGES[*]}" | sha256sum | cut -c1-16)"
 BOX="${CACHE}/debian12-${HASH}.box"
 ROOTFS_TAR="${CACHE}/rootfs-${ROOTFS_HASH}.tar"
@@ -143,6 +144,13 @@ ExecStart=
 ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
 EOF
   in_chroot systemctl enable systemd-networkd systemd-resolved ssh docker >/dev/null 2>&1
+  # nothing leaves this machine (sandbox/images/egress-guard.sh): the VM may
+  # reach only the controller (10.0.2.2, QEMU user networking), not QEMU's DNS
+  # forwarder or anything behind it
+  install -m 0755 "${GUARD_DIR}/egress-guard.sh" "${MNT}/usr/local/sbin/edgeops-sandbox-egress"
+  install -m 0644 "${GUARD_DIR}/edgeops-sandbox-egress.service" "${MNT}/etc/systemd/system/edgeops-sandbox-egress.service"
+  echo "EDGEOPS_SANDBOX_EGRESS_ALLOW=10.0.2.2/32" >"${MNT}/etc/default/edgeops-sandbox-egress"
+  in_chroot systemctl enable edgeops-sandbox-egress.service >/dev/null 2>&1
   ln -sf /run/systemd/resolve/stub-resolv.conf "${MNT}/etc/resolv.conf"
 
   # ssh: host keys made at first boot (never shared between VMs), no DNS lookups
