@@ -21,6 +21,8 @@ import json
 import re
 import uuid
 
+from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import ecs_agent_state
+
 REGISTERED = "registered"
 NEEDS_REGISTRATION = "needs_registration"
 REGISTERED_ELSEWHERE = "registered_elsewhere"
@@ -31,6 +33,7 @@ DEFAULT_PATHS = {
     "ssm_registration_key_file": "/var/lib/amazon/ssm/Vault/Store/RegistrationKey",
     "ssm_config_file": "/etc/amazon/ssm/amazon-ssm-agent.json",
     "ecs_agent_state_file": "/var/lib/ecs/data/agent.json",
+    "ecs_agent_db_file": "/var/lib/ecs/data/agent.db",
     "ecs_config_file": "/etc/ecs/ecs.config",
 }
 DEFAULT_METADATA_URL = "http://localhost:51678/v1/metadata"
@@ -132,6 +135,22 @@ def parse_ecs_agent_state(text):
     state = _ecs_state_from(data, "state_file")
     if state["container_instance_arn"] is None:
         return empty_ecs_state("agent state file holds no ContainerInstanceArn")
+    return state
+
+
+def parse_ecs_agent_db(data):
+    """AWS's ECS agent's own state, ``/var/lib/ecs/data/agent.db`` (bbolt; its ``metadata``
+    bucket). Bytes, or None when the file is missing. Only a container instance ARN names a
+    registration; the region comes from it."""
+    if data is None:
+        return empty_ecs_state()
+    try:
+        found = ecs_agent_state.parse_agent_db(data)
+    except ecs_agent_state.BoltError as e:
+        return empty_ecs_state("agent database is unreadable (%s)" % e)
+    state = _ecs_state_from(found, "agent_db")
+    if state["container_instance_arn"] is None:
+        return empty_ecs_state()
     return state
 
 
@@ -285,6 +304,8 @@ def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=No
     ssm["share_profile"] = parse_ssm_share_profile(text_of(paths["ssm_config_file"]))
 
     ecs_agent = parse_ecs_agent_state(text_of(paths["ecs_agent_state_file"]))
+    if ecs_agent["source"] is None and ecs_agent["error"] is None:
+        ecs_agent = parse_ecs_agent_db(read_file(paths["ecs_agent_db_file"]))
     url = params.get("ecs_metadata_url")
     if ecs_agent["source"] is None and url and fetch is not None:
         answer = fetch(url, params.get("ecs_metadata_timeout") or 2)

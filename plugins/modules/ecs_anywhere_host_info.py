@@ -18,9 +18,10 @@ description:
     and whether the registration key O(ssm_registration_key_file) exists."
   - "ECS agent state: the container instance the agent registered, its cluster and region. Read from
     O(ecs_agent_state_file) (C(agent.json): C(ContainerInstanceArn), C(Cluster), C(Region)) when it
-    names a container instance. The real amazon-ecs-agent of recent versions keeps its state in a
-    boltdb file (C(/var/lib/ecs/data/agent.db)) that this module does not parse; then, and only
-    then, the module asks the agent's introspection API O(ecs_metadata_url) (a GET on localhost,
+    names a container instance; else from O(ecs_agent_db_file), the bbolt database in which AWS's
+    amazon-ecs-agent keeps its state (its C(metadata) bucket: C(container-instance-arn),
+    C(cluster-name); read-only, the agent may run); when neither names one, and only then, the
+    module asks the agent's introspection API O(ecs_metadata_url) (a GET on localhost,
     short timeout, no proxy), whose answer names the container instance once the agent registered.
     A missing region is taken from the container instance or cluster ARN."
   - The configured cluster and region (C(ECS_CLUSTER), C(AWS_DEFAULT_REGION)) of O(ecs_config_file).
@@ -68,6 +69,10 @@ options:
     description: The ECS agent's JSON state file.
     type: path
     default: /var/lib/ecs/data/agent.json
+  ecs_agent_db_file:
+    description: The ECS agent's bbolt state database (AWS's amazon-ecs-agent).
+    type: path
+    default: /var/lib/ecs/data/agent.db
   ecs_config_file:
     description: The ECS agent's configuration (an EnvironmentFile).
     type: path
@@ -195,7 +200,7 @@ ecs_agent:
       description: Where it came from; null when no container instance is known.
       type: str
       returned: always
-      choices: [state_file, introspection]
+      choices: [state_file, agent_db, introspection]
     container_instance_arn:
       description: The container instance ARN, or null.
       type: str
@@ -213,7 +218,7 @@ ecs_agent:
       type: str
       returned: always
     error:
-      description: What is wrong with the state file or the introspection answer, else null.
+      description: What is wrong with the state file, the agent database or the introspection answer, else null.
       type: str
       returned: always
     state_file:
@@ -307,6 +312,7 @@ def main():
             ssm_registration_key_file=dict(type="path", default=host_state.DEFAULT_PATHS["ssm_registration_key_file"]),
             ssm_config_file=dict(type="path", default=host_state.DEFAULT_PATHS["ssm_config_file"]),
             ecs_agent_state_file=dict(type="path", default=host_state.DEFAULT_PATHS["ecs_agent_state_file"]),
+            ecs_agent_db_file=dict(type="path", default=host_state.DEFAULT_PATHS["ecs_agent_db_file"]),
             ecs_config_file=dict(type="path", default=host_state.DEFAULT_PATHS["ecs_config_file"]),
             ecs_metadata_url=dict(type="str", default=host_state.DEFAULT_METADATA_URL),
             ecs_metadata_timeout=dict(type="int", default=2),

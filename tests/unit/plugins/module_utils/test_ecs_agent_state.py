@@ -109,3 +109,40 @@ def test_struct_sizes_match_bbolt():
     # unsafe.Sizeof in bbolt: page header 16, leaf element 16, branch element 16, bucket header 16
     assert (st.PAGE_HEADER.size, st.LEAF_ELEMENT.size, st.BRANCH_ELEMENT.size, st.BUCKET_HEADER.size) == (16,) * 4
     assert struct.calcsize("<IIII QQ QQQQ") == 64
+
+
+def _db(arn=ARN, cluster="edge"):
+    inline = st.BUCKET_HEADER.pack(0, 0) + _leaf(_metadata(arn, cluster))
+    return _file({0: _meta(0, 3, 2), 1: _meta(1, 3, 1), 3: _leaf([(b"metadata", inline, st.BUCKET_LEAF)], page_id=3)})
+
+
+def _probe(files, cluster="edge", region="us-east-1"):
+    from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import host_state as hs
+    reg = json.dumps({"ManagedInstanceID": "mi-0123456789abcdef0", "Region": "us-east-1"})
+    files = dict({hs.DEFAULT_PATHS["ssm_registration_file"]: reg.encode()}, **files)
+    fetched = []
+    result = hs.probe({"cluster": cluster, "region": region, "packages": [], "services": [],
+                       "ecs_metadata_url": hs.DEFAULT_METADATA_URL},
+                      files.get, fetch=lambda url, timeout: fetched.append(url), new_id=lambda: "x")
+    return hs, result, fetched
+
+
+def test_probe_reads_a_stopped_real_agents_database():
+    """AWS's agent stopped (no introspection API): agent.db still says where it is registered."""
+    hs, r, fetched = _probe({"/var/lib/ecs/data/agent.db": _db()})
+    assert r["ecs_agent"]["source"] == "agent_db" and r["ecs_agent"]["container_instance_arn"] == ARN
+    assert r["ecs_agent"]["region"] == "us-east-1" and r["ecs_agent"]["cluster_name"] == "edge"
+    assert r["registration"] == hs.REGISTERED and fetched == []
+
+
+def test_probe_agent_database_of_another_cluster_is_registered_elsewhere():
+    other = ARN.replace("/edge/", "/blue/")
+    hs, r, fetched = _probe({"/var/lib/ecs/data/agent.db": _db(other, "blue")})
+    assert r["registration"] == hs.REGISTERED_ELSEWHERE
+    assert any("cluster blue" in reason for reason in r["reasons"])
+
+
+def test_probe_unreadable_agent_database_is_reported_and_does_not_decide():
+    hs, r, fetched = _probe({"/var/lib/ecs/data/agent.db": b"garbage" * 1000})
+    assert r["ecs_agent"]["source"] is None and "agent database is unreadable" in r["ecs_agent"]["error"]
+    assert r["registration"] == hs.REGISTERED
