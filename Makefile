@@ -62,7 +62,7 @@ demo: venv ## the quick start locally: emulator, two edge containers, site.yml, 
 demo-down: ## remove everything `make demo` made
 	sandbox/sandbox.sh down
 
-bench: venv ## measure site.yml with 1 and 4 edge hosts, the no-op re-run and a decommission
+bench: venv ## measure site.yml with 1, 4 and 16 edge hosts, the no-op re-run, a decommission and sliced runs
 	python tests/bench/bench.py
 
 clean: ## remove build and test output (keeps .venv and .cache)

@@ -1,125 +1,138 @@
-"""`make bench`: wall time and AWS API calls of the quick start on the sandbox.
+"""`make bench`: wall time, controller CPU and AWS API calls of the quick start
+on the sandbox (sandbox/harness.py), with AWS's agents on the edge hosts.
 
-Runs site.yml on a fresh sandbox with 1 and with 4 edge hosts, the no-op
-re-run, and the decommissioning of one host; reads the emulator's
-per-operation call counts after each; prints one table and the targets of
-issue 8 (measured, not asserted: this is a benchmark, not a test).
-Environment: BENCH_SIZES (default "1,4"), BENCH_PROFILE=1 adds the
-profile_tasks callback's top tasks to the output."""
+For each size of BENCH_SIZES (default "1,4,16"): site.yml on a fresh sandbox;
+for the largest size also the no-op re-run and the decommissioning of one
+host; and, on a fresh sandbox of the second-largest size, site.yml the way AWX
+job slicing runs it (BENCH_SLICES runs at once, default 2, each over its slice
+of the hosts + localhost). Prints one table, the AWS calls by operation and
+the targets of the issue (measured, not asserted: a benchmark, not a test).
+BENCH_PROFILE=1 adds the profile_tasks callback's top tasks of each run."""
 
-import json
 import os
 import re
-import shutil
+import resource
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SANDBOX, PORT, SUBNET = "bench", "4588", "172.30.252.0/24"
-GATEWAY = SUBNET.rsplit(".", 1)[0] + ".1"
-EMU = "http://127.0.0.1:%s" % PORT
+sys.path.insert(0, ROOT)
+
+from sandbox.harness import Sandbox  # noqa: E402  pylint: disable=wrong-import-position
+
+NAME, PORT, SUBNET = "bench", 4588, "172.30.252.0/24"
 
 
-def env():
-    e = dict(os.environ)
-    e.update({"SANDBOX": SANDBOX, "PORT": PORT, "SUBNET": SUBNET, "SANDBOX_PORT": PORT,
-              "SANDBOX_GATEWAY": GATEWAY, "AWS_ENDPOINT_URL": EMU, "AWS_DEFAULT_REGION": "us-east-1",
-              "AWS_ACCESS_KEY_ID": "sandbox-access-key", "AWS_SECRET_ACCESS_KEY": "sandbox-secret-key",
-              "PATH": os.path.join(ROOT, ".venv", "bin") + os.pathsep + os.environ["PATH"],
-              "ANSIBLE_NOCOLOR": "1"})
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def host_tasks(run):
+    """Tasks run per host, from the recap: ok (changed included) + skipped + failed + rescued."""
+    return sum(r.get("ok", 0) + r.get("skipped", 0) + r.get("failed", 0) + r.get("rescued", 0)
+               for r in run.recap().values())
+
+
+def measure(box, *runs):
+    """Run the argument lists at the same moment (one: a plain run); the row's figures."""
+    box.emulator("counts/reset", "POST")
+    cpu, start = children_cpu(), time.monotonic()
+    env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if os.environ.get("BENCH_PROFILE") else {}
+    if len(runs) == 1:
+        done = [box.playbook(*runs[0], env=env)]
+    else:
+        done = box.playbooks_at_once(*runs)
+    seconds, cpu = time.monotonic() - start, children_cpu() - cpu
+    counts = box.emulator("counts")
+    changed = sum(r.get("changed", 0) for run in done for h, r in run.recap().items() if h != "localhost")
+    tasks = sum(host_tasks(run) for run in done)
     if os.environ.get("BENCH_PROFILE"):
-        e["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
-    return e
+        for run in done:
+            tail = run.out[run.out.rfind("=" * 20):]
+            print("\n".join(tail.splitlines()[:25]))
+    return {"seconds": seconds, "cpu": cpu, "counts": counts, "changed": changed, "tasks": tasks}
 
 
-def sandbox(action, edges):
-    e = env()
-    e["EDGES"] = str(edges)
-    subprocess.run([os.path.join(ROOT, "sandbox", "sandbox.sh"), action], env=e, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def emulator(path, method="GET"):
-    req = urllib.request.Request(EMU + "/_emulator/" + path, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"{}")
-
-
-def inventory(edges):
-    d = tempfile.mkdtemp(prefix="bench-inv-")
-    shutil.copytree(os.path.join(ROOT, "inventories", "sandbox", "group_vars"), os.path.join(d, "group_vars"))
-    p = os.path.join(d, "group_vars", "ecs_anywhere_edge.yml")
-    with open(p) as f:
-        text = f.read().replace("{{ inventory_dir }}/../..", ROOT)
-    with open(p, "w") as f:
-        f.write(text)
-    with open(os.path.join(d, "hosts.yml"), "w") as f:
-        f.write("all:\n  children:\n    ecs_anywhere_edge:\n      hosts:\n")
-        for i in range(1, edges + 1):
-            f.write("        %s-edge-%d:\n" % (SANDBOX, i))
-    return d
-
-
-def timed(inv, *args):
-    emulator("counts/reset", "POST")
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "-i", inv] + list(args), cwd=ROOT, env=env(), check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    seconds = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-5000:])
-        raise SystemExit("bench: ansible-playbook %s failed" % " ".join(args))
-    counts = emulator("counts")
-    changed = sum(int(x) for x in re.findall(r"changed=(\d+)", proc.stdout))
-    if os.environ.get("BENCH_PROFILE"):
-        tail = proc.stdout[proc.stdout.rfind("=" * 20):]
-        print("\n".join(tail.splitlines()[:25]))
-    return seconds, counts, changed
+def edge_memory(host):
+    out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", host],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    return out.split("/")[0].strip() or "?"
 
 
 def main():
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1,4").split(",")]
-    rows = []
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1,4,16").split(",")]
+    slices = int(os.environ.get("BENCH_SLICES", "2"))
+    rows = []  # (name, hosts, figures)
+    memory = "?"
     for n in sizes:
-        sandbox("down", n)
-        sandbox("up", n)
-        inv = inventory(n)
-        rows.append(("site.yml, %d host(s)" % n, n) + timed(inv, "site.yml"))
-        if n == max(sizes):
-            rows.append(("re-run (no-op), %d host(s)" % n, n) + timed(inv, "site.yml"))
-            rows.append(("decommission 1 of %d" % n, 1) + timed(
-                inv, "playbooks/decommission.yml", "--limit", "%s-edge-%d" % (SANDBOX, n)))
-        sandbox("down", n)
-        shutil.rmtree(inv)
+        box = Sandbox(NAME, PORT, SUBNET, n).up()
+        try:
+            rows.append(("site.yml, %d host(s)" % n, n, measure(box, ["site.yml"])))
+            if n == max(sizes):
+                memory = edge_memory(box.hosts[0])
+                rows.append(("re-run (no-op), %d host(s)" % n, n, measure(box, ["site.yml"])))
+                rows.append(("decommission 1 of %d" % n, 1, measure(
+                    box, ["playbooks/decommission.yml", "--limit", box.hosts[-1]])))
+        finally:
+            box.down()
+    sliced_size = sorted(sizes)[-2] if len(sizes) > 1 else sizes[0]
+    if slices > 1 and sliced_size >= slices:
+        box = Sandbox(NAME, PORT, SUBNET, sliced_size).up()
+        try:
+            parts = [box.hosts[i::slices] for i in range(slices)]
+            rows.append(("site.yml, %d slices of %d" % (slices, sliced_size), sliced_size, measure(
+                box, *[["site.yml", "--limit", ",".join(p + ["localhost"])] for p in parts])))
+        finally:
+            box.down()
 
-    print("\n%-30s %9s %8s %10s %10s %12s" % ("operation", "wall (s)", "changed", "AWS calls", "per host", "activations"))
-    for name, hosts, seconds, counts, changed in rows:
-        calls = sum(counts.values())
-        activations = counts.get("ssm.CreateActivation", 0)
-        print("%-30s %9.1f %8d %10d %10.1f %12d" % (name, seconds, changed, calls, calls / hosts, activations))
+    print("\n%-30s %8s %8s %9s %9s %10s %9s %8s" % (
+        "operation", "wall s", "changed", "AWS calls", "per host", "activation", "CPU s", "CPU/task"))
+    for name, hosts, f in rows:
+        calls = sum(f["counts"].values())
+        print("%-30s %8.1f %8d %9d %9.1f %10d %9.1f %8.3f" % (
+            name, f["seconds"], f["changed"], calls, calls / hosts, f["counts"].get("ssm.CreateActivation", 0),
+            f["cpu"], f["cpu"] / max(f["tasks"], 1)))
+        print("%-30s %8s %8s %9s %9s %10s %9.1f" % ("", "", "", "", "", "CPU/host", f["cpu"] / hosts))
+    print("\nmemory of one edge host (docker stats, %d-host sandbox after site.yml): %s" % (max(sizes), memory))
     print("\nAWS calls by operation:")
-    ops = sorted({op for r in rows for op in r[3]})
-    print("%-44s" % "operation" + "".join("%12s" % r[0].split(",")[0][:11] for r in rows))
+    ops = sorted({op for r in rows for op in r[2]["counts"]})
+    print("%-44s" % "operation" + "".join("%12s" % (r[0].split(",")[0][:8] + "/" + str(r[1])) for r in rows))
     for op in ops:
-        print("%-44s" % op + "".join("%12d" % r[3].get(op, 0) for r in rows))
+        print("%-44s" % op + "".join("%12d" % r[2]["counts"].get(op, 0) for r in rows))
 
     by = {r[0]: r for r in rows}
-    if len(sizes) >= 2:
-        one, four = by["site.yml, %d host(s)" % sizes[0]], by["site.yml, %d host(s)" % sizes[-1]]
-        noop = by["re-run (no-op), %d host(s)" % sizes[-1]]
-        print("\ntargets:")
-        ratio = four[2] / one[2]
-        print("  %d-host run <= 1.5 x 1-host run: %.2f x  %s" % (sizes[-1], ratio, "met" if ratio <= 1.5 else "MISSED"))
-        frac = noop[2] / four[2]
-        print("  no-op re-run <= 1/5 of first run: %.2f, changed=%d  %s" % (
-            frac, noop[4], "met" if frac <= 0.2 and noop[4] == 0 else "MISSED"))
-        acts = [r[3].get("ssm.CreateActivation", 0) for r in (one, four)]
-        print("  one activation per run: %s  %s" % (acts, "met" if acts == [1, 1] else "MISSED"))
-        per = [sum(r[3].values()) / r[1] for r in (one, four)]
-        print("  AWS calls per host: %.1f -> %.1f  %s" % (per[0], per[1], "met" if per[1] <= per[0] else "MISSED"))
+    first = {n: by["site.yml, %d host(s)" % n][2] for n in sizes}
+    print("\ntargets:")
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    if 1 in first and 4 in first:
+        ratio = first[4]["seconds"] / first[1]["seconds"]
+        print("  P1  4 hosts / 1 host <= 1.3: %.2f  %s" % (ratio, verdict(ratio <= 1.3)))
+    big = max(sizes)
+    noop = by["re-run (no-op), %d host(s)" % big][2]
+    frac = noop["seconds"] / first[big]["seconds"]
+    print("  P2  no-op re-run / first run <= 0.15, changed=0: %.2f, changed=%d  %s" % (
+        frac, noop["changed"], verdict(frac <= 0.15 and noop["changed"] == 0)))
+    if 1 in first and 16 in first:
+        ratio = first[16]["seconds"] / first[1]["seconds"]
+        print("  P5  16 hosts / 1 host <= 2.5: %.2f  %s" % (ratio, verdict(ratio <= 2.5)))
+    acts = [first[n]["counts"].get("ssm.CreateActivation", 0) for n in sizes]
+    sliced = [r for r in rows if "slices" in r[0]]
+    if sliced:
+        acts.append(sliced[0][2]["counts"].get("ssm.CreateActivation", 0))
+    expected = [1] * len(sizes) + ([slices] if sliced else [])
+    print("  P3  one activation per run (per slice): %s  %s" % (acts, verdict(acts == expected)))
+    per = [sum(first[n]["counts"].values()) / n for n in sizes]
+    print("  P3  AWS calls per host as hosts are added: %s  %s" % (
+        " -> ".join("%.1f" % p for p in per), verdict(all(b <= a * 1.05 for a, b in zip(per, per[1:])))))
+    if sliced:
+        one = first.get(sliced_size)
+        print("  slicing: %d slices of %d hosts at once %.1f s; one run over all %s" % (
+            slices, sliced_size, sliced[0][2]["seconds"], "%.1f s" % one["seconds"] if one else "not measured"))
 
 
 if __name__ == "__main__":
