@@ -357,8 +357,14 @@ class AcsSession(_Session):
     def tick(self):
         with self.app.lock:
             msg = self._payload()
+            inactive = self.ci.status == "INACTIVE"
         if msg is not None:
             self.ws.send_json("PayloadMessage", msg)
+        if inactive:
+            # deregistered: after the last stops, ACS drops the connection; the reconnect is refused with
+            # InactiveInstanceException, on which the agent reports "Container instance is deregistered"
+            self.ws.close(1000, "InactiveInstanceException")
+            self.ws.shutdown()
 
     def _payload(self) -> dict[str, Any] | None:
         ecs = self.app.ecs

@@ -253,3 +253,25 @@ def test_tcs_acknowledges_signed_messages(emu, node, fast_heartbeat):
     ws.wait_for("AckPublishInstanceStatus")
     assert ws.wait_for("HeartbeatMessage") == {"healthy": True}
     ws.close()
+
+
+def test_drain_and_deregistration_stop_tasks_and_close_acs(emu, node):
+    ecs = emu.client("ecs")
+    ecs.register_task_definition(family="w", containerDefinitions=[{"name": "c", "image": "busybox", "memory": 32}])
+    ws = WsClient(emu.url, acs_path("edge", node.arn), node.creds)
+    ecs.create_service(cluster="edge", serviceName="w", taskDefinition="w", desiredCount=1, launchType="EXTERNAL")
+    (task,) = ws.wait_for("PayloadMessage")["tasks"]
+    node.ecs.submit_task_state_change(cluster="edge", task=task["arn"], status="RUNNING")
+    ecs.update_container_instances_state(cluster="edge", containerInstances=[node.arn], status="DRAINING")
+    (stop,) = ws.wait_for("PayloadMessage")["tasks"]
+    assert stop["arn"] == task["arn"] and stop["desiredStatus"] == "STOPPED"
+    node.ecs.submit_task_state_change(cluster="edge", task=task["arn"], status="STOPPED")
+    ecs.update_container_instances_state(cluster="edge", containerInstances=[node.arn], status="ACTIVE")
+    (task2,) = ws.wait_for("PayloadMessage")["tasks"]
+    assert task2["arn"] != task["arn"] and task2["desiredStatus"] == "RUNNING"
+    ecs.deregister_container_instance(cluster="edge", containerInstance=node.arn, force=True)
+    (stop2,) = ws.wait_for("PayloadMessage")["tasks"]
+    assert stop2["arn"] == task2["arn"] and stop2["desiredStatus"] == "STOPPED"
+    assert ws.recv()[0] == "CLOSE"
+    again = WsClient(emu.url, acs_path("edge", node.arn), node.creds)
+    assert again.status == 400 and b"InactiveInstanceException" in again.body

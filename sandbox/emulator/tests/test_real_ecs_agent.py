@@ -116,7 +116,7 @@ def lab():
         _run("docker", "network", "rm", net, check=False)
 
 
-def _wait(what: str, fn, timeout: float, edge: Edge, interval: float = 1.0):
+def _wait(what: str, fn, timeout: float, edge: Edge, interval: float = 1.0, emu: Emu | None = None):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -127,7 +127,11 @@ def _wait(what: str, fn, timeout: float, edge: Edge, interval: float = 1.0):
         except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
             last = exc
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r})\n"
+    extra = ""
+    if emu is not None:
+        st = emu.op("GET", "state")[1]
+        extra = f"--- emulator websockets: {st.get('websockets')}\n--- counts: {st.get('counts')}\n"
+    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r})\n{extra}"
                 f"--- last 60 lines of the agent's log:\n{edge.agent_log()}")
 
 
@@ -183,6 +187,7 @@ def _join(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> tuple[str, dict]:
     ci = _wait("the agent to register and connect ACS", registered, 90, edge)
     _wait("the ACS websocket", lambda: any(s["kind"] == "acs" and s["containerInstanceArn"] == ci["containerInstanceArn"]
                                            for s in emu.op("GET", "state")[1]["websockets"]), 30, edge)
+    ci = ecs.describe_container_instances(cluster=cluster, containerInstances=[ci["containerInstanceArn"]])["containerInstances"][0]
     return mi, ci
 
 
@@ -265,9 +270,14 @@ def _scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
         st = emu.op("GET", "state")[1]
         return arns == [ci_arn] and any(s["kind"] == "acs" for s in st["websockets"])
 
-    _wait("the restarted agent to reconnect with the same container instance", reconnected, 90, edge)
+    _wait("the restarted agent to reconnect with the same container instance", reconnected, 90, edge, emu=emu)
     ci2 = ecs.describe_container_instances(cluster=cluster, containerInstances=[ci_arn])["containerInstances"][0]
     assert ci2["agentConnected"] is True and ci2["status"] == "ACTIVE"
+
+    # deregistration: ACS closes, the reconnect is refused with InactiveInstanceException, the agent knows why
+    ecs.deregister_container_instance(cluster=cluster, containerInstance=ci_arn, force=True)
+    _wait("the agent to notice the deregistration",
+          lambda: "Container instance is deregistered" in edge.sh(f"cat {LOG}", check=False).stdout, 60, edge, emu=emu)
 
 
 def test_real_ecs_agent_awslogs_with_execution_role(lab):
