@@ -84,14 +84,18 @@ def gone_error_handler(*gone_codes):
 @contextlib.contextmanager
 def module_errors(module, msg):
     """Turn what module_utils raise into the module's failure: EcsAnywhereError
-    (its message and details), AnsibleAWSError (from an AWSErrorHandler) and any
-    other botocore error (``msg`` says which call failed)."""
+    (its message and details), and AWS errors as amazon.aws modules report them
+    (fail_json_aws: the AWS error and its code in the result) after ``msg``, which
+    names the resource; an AnsibleAWSError (from an AWSErrorHandler) adds the call
+    that failed: ``<msg>: Failed to <call>: <AWS error>``."""
     try:
         yield
     except EcsAnywhereError as e:
         module.fail_json(msg=e.msg, **e.details)
     except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+        if e.exception is None:
+            module.fail_json(msg=f"{msg}: {e.message}")
+        module.fail_json_aws(e.exception, msg=f"{msg}: {e.message}")
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=msg)
 

@@ -172,27 +172,23 @@ class FailingModule:
         self.failed = ("fail_json_aws", exception, msg)
         raise SystemExit(1)
 
-    def fail_json_aws_error(self, exception):
-        self.failed = ("fail_json_aws_error", exception)
-        raise SystemExit(1)
+
+DENIED = fakes.client_error("AccessDenied")
 
 
 @pytest.mark.parametrize("raised,expected", [
     (common.EcsAnywhereError("fix it", error_code="X"), ("fail_json", {"msg": "fix it", "error_code": "X"})),
-    (AnsibleAWSError(message="Failed to x"), "fail_json_aws_error"),
-    (fakes.client_error("AccessDenied"), "fail_json_aws"),
+    (AnsibleAWSError(message="Failed to delete x", exception=DENIED),
+     ("fail_json_aws", DENIED, "ECS call failed for y: Failed to delete x")),
+    (AnsibleAWSError(message="Failed to delete x"), ("fail_json", {"msg": "ECS call failed for y: Failed to delete x"})),
+    (DENIED, ("fail_json_aws", DENIED, "ECS call failed for y")),
 ])
 def test_module_errors_fail_the_module(raised, expected):
     module = FailingModule()
     with pytest.raises(SystemExit):
-        with common.module_errors(module, "ECS call failed"):
+        with common.module_errors(module, "ECS call failed for y"):
             raise raised
-    if isinstance(expected, tuple):
-        assert module.failed == expected
-    else:
-        assert module.failed[0] == expected and module.failed[1] is raised
-        if expected == "fail_json_aws":
-            assert module.failed[2] == "ECS call failed"
+    assert module.failed == expected
 
 
 def test_module_errors_lets_other_exceptions_through():

@@ -160,7 +160,8 @@ def test_ssm_activation_delete_denied_fails_saying_which_call(run, aws):
     run(ssm_activation, {"name": "edge", "iam_role": "r"}, no_log=True)
     aws.raw_ssm.errors["DeleteActivation"] = "AccessDeniedException"
     r = run(ssm_activation, {"name": "edge", "state": "absent"}, fail=True)
-    assert r["msg"].startswith("Failed to delete the SSM activation: ") and "AccessDeniedException" in r["msg"]
+    assert r["msg"].startswith("SSM activation call failed for activation edge: Failed to delete the SSM activation: ")
+    assert "AccessDeniedException" in r["msg"]
     assert r["error"]["code"] == "AccessDeniedException" and len(aws.raw_ssm.activations) == 1
 
 
@@ -216,7 +217,8 @@ def test_taskdefinition_deregister_denied_fails_saying_which_call(run, aws):
     run(ecs_external_taskdefinition, args)
     aws.raw_ecs.errors["DeregisterTaskDefinition"] = "AccessDeniedException"
     r = run(ecs_external_taskdefinition, {"family": "web", "state": "absent"}, fail=True)
-    assert r["msg"].startswith("Failed to deregister the task definition revision: ")
+    assert r["msg"].startswith("ECS call failed for task definition family web: "
+                               "Failed to deregister the task definition revision: ")
     assert r["error"]["code"] == "AccessDeniedException"
 
 
