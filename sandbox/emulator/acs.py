@@ -396,14 +396,15 @@ class AcsSession(_Session):
         with self.app.lock:
             self.ci.last_seen = self.app.clock.now()
         if msg_type == "AckRequest":
-            self.unacked.pop(body.get("messageId", ""), None)
+            with self.app.lock:  # sent/unacked are the sender thread's too
+                self.unacked.pop(body.get("messageId", ""), None)
         elif msg_type == "NackRequest":
-            ids = self.unacked.pop(body.get("messageId", ""), [])
             LOG.warning("ACS: agent NACKed %s (%s); sending again in %s s", body.get("messageId"),
                         body.get("reason"), NACK_RETRY_SECONDS)
-            for t_id in ids:
-                self.sent.pop(t_id, None)
-                self.retry_after[t_id] = time.monotonic() + NACK_RETRY_SECONDS
+            with self.app.lock:
+                for t_id in self.unacked.pop(body.get("messageId", ""), []):
+                    self.sent.pop(t_id, None)
+                    self.retry_after[t_id] = time.monotonic() + NACK_RETRY_SECONDS
         elif msg_type == "TaskStopVerificationMessage":
             stop = []
             with self.app.lock:
