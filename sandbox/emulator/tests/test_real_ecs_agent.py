@@ -17,7 +17,6 @@ import random
 import shutil
 import subprocess
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 
 from sandbox.emulator.server import EmulatorServer
 
-from .conftest import FAST, SSM_TRUST, Emu
+from .conftest import SSM_TRUST, Emu
 
 ROOT = Path(__file__).resolve().parents[3]
 AGENT = ROOT / ".cache/real-agents/bin/agent"
@@ -298,7 +297,7 @@ def _awslogs_scenario(srv, emu: Emu, edge: Edge, gw: str, cluster: str) -> None:
     logs.create_log_group(logGroupName="/edge/nginx")
     ecs.register_task_definition(
         family="nginx-logs", networkMode="bridge", requiresCompatibilities=["EXTERNAL"],
-        executionRoleArn=f"arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        executionRoleArn="arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
         containerDefinitions=[{"name": "nginx", "image": "public.ecr.aws/nginx/nginx:stable", "memory": 128,
                                "portMappings": [{"containerPort": 80, "hostPort": 8081}],
                                "logConfiguration": {"logDriver": "awslogs", "options": {
