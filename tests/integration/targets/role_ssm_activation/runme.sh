@@ -37,7 +37,7 @@ code=$(cat "$it_root/activation-code")
 [ -n "$code" ] || { echo "FAILED: no activation code was handed to the hosts"; exit 1; }
 if grep -qF -- "$code" "$step_log"; then echo "FAILED: the activation code appears in the -vvv output"; exit 1; fi
 echo "ok: the activation code is not in the -vvv output ($(wc -l <"$step_log") lines)"
-step unchanged "state read back: limit 2, expiry within the hour, tags" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1"]}'
+step unchanged "state read back: limit 2, expiry 20 minutes (sized to the run), tags" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1"]}'
 step changed "a concurrent run (another slice) creates its own activation and leaves run-1's alone" \
   converge.yml -e "$two" -e ssm_activation_run_id=run-2
 step unchanged "two activations, one per run" verify.yml -e expect_limit=2 -e '{"expect_runs": ["run-1", "run-2"]}'
