@@ -249,7 +249,7 @@ def timed_run(sandbox, *args, since="", limit=420):
 NEW_PIN = "3.3.9999.0"
 
 
-def test_mirror_that_never_answers_fails_within_a_minute(sandbox, aws):
+def test_mirror_that_never_answers_fails_within_a_minute(sandbox):
     host = sandbox.hosts[1]
     before = installed_version(host, "amazon-ssm-agent")
     pid = start_on_edge(host, "import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
@@ -274,7 +274,7 @@ def test_mirror_that_never_answers_fails_within_a_minute(sandbox, aws):
     assert sandbox.playbook("site.yml", "--limit", host + ",localhost").recap()[host]["changed"] == 0
 
 
-def test_mirror_404_names_the_status_and_the_url(sandbox, aws):
+def test_mirror_404_names_the_status_and_the_url(sandbox):
     host = sandbox.hosts[1]
     before = installed_version(host, "amazon-ssm-agent")
     edge(host, "mkdir", "-p", "/root/empty-mirror")
