@@ -1,15 +1,20 @@
 #!/usr/bin/env python
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Resources of ANOTHER workload in the emulator (moto IAM, the emulator's ECS), made and
-read with plain boto3, to prove the role never changes or deletes them.
+read with plain boto3, to prove the role never changes or deletes them. On a real
+account (no aws_endpoint_url in CONFIG) only `account`, `cluster` and `show-cluster`
+are used (runme.sh), with boto3's credentials from the environment.
 
 Usage: foreign.py CONFIG create NAME SERVICE [POLICY_ARN ...]
        foreign.py CONFIG show NAME
        foreign.py CONFIG delete NAME
        foreign.py CONFIG cluster NAME          (an ECS cluster without any tag, as older versions made)
        foreign.py CONFIG show-cluster NAME     (prints {"status": ..., "tags": {...}} or {"exists": false})
+       foreign.py CONFIG delete-cluster NAME   (clean-up of `cluster`)
+       foreign.py CONFIG account               (prints the account id)
 
-CONFIG is the target's integration_config.yml (aws_endpoint_url ...).
+CONFIG is the target's integration_config.yml (aws_endpoint_url, aws_region, keys:
+each optional but the region).
 create: the role trusts SERVICE (with an aws:SourceAccount condition, which a re-trust would
 drop), has the description "another workload", the tag owner=payments-team, the AWS-managed
 POLICY_ARNs, a customer-managed policy OtherWorkloadPolicy attached and an inline policy
@@ -19,6 +24,7 @@ delete: removes the role and what create attached (clean-up).
 """
 
 import json
+import os
 import sys
 
 import boto3
@@ -33,9 +39,15 @@ DOC = {"Version": "2012-10-17",
 
 def clients(config_path):
     with open(config_path, encoding="utf-8") as handle:
-        cfg = yaml.safe_load(handle)
-    kwargs = dict(endpoint_url=cfg["aws_endpoint_url"], region_name=cfg["aws_region"],
-                  aws_access_key_id=cfg["aws_access_key"], aws_secret_access_key=cfg["aws_secret_key"],
+        cfg = yaml.safe_load(handle) or {}
+    # IT_EXTRA_CONFIG: ansible-test's variables file (-e @..., JSON: the cloud config's
+    # keys, security_token), which wins as extra vars do
+    if os.environ.get("IT_EXTRA_CONFIG"):
+        with open(os.environ["IT_EXTRA_CONFIG"], encoding="utf-8") as handle:
+            cfg.update(yaml.safe_load(handle) or {})
+    kwargs = dict(endpoint_url=cfg.get("aws_endpoint_url"), region_name=cfg["aws_region"],
+                  aws_access_key_id=cfg.get("aws_access_key"), aws_secret_access_key=cfg.get("aws_secret_key"),
+                  aws_session_token=cfg.get("security_token") or None,
                   config=botocore.config.Config(retries={"max_attempts": 10, "mode": "standard"}))
     return (boto3.client("iam", **kwargs), boto3.client("sts", **kwargs).get_caller_identity()["Account"],
             boto3.client("ecs", **kwargs))
@@ -98,9 +110,12 @@ def show_cluster(ecs, name):
 
 
 def main(argv):
-    config, action, name, *rest = argv
+    config, action, *rest = argv
+    name = rest.pop(0) if rest else None
     iam, account, ecs = clients(config)
-    if action == "create":
+    if action == "account":
+        print(account)
+    elif action == "create":
         create(iam, account, name, rest[0], rest[1:])
     elif action == "show":
         print(json.dumps(show(iam, name), sort_keys=True, indent=1))
@@ -108,6 +123,9 @@ def main(argv):
         delete(iam, name)
     elif action == "cluster":
         ecs.create_cluster(clusterName=name)
+    elif action == "delete-cluster":
+        if show_cluster(ecs, name)["exists"]:
+            ecs.delete_cluster(cluster=name)
     elif action == "show-cluster":
         print(json.dumps(show_cluster(ecs, name), sort_keys=True))
     else:

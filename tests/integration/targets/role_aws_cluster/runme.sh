@@ -9,29 +9,58 @@
 # point unchanged (trust, attached and inline policies, tags read back); a
 # foreign role lacking the SSM trust stops the role before anything is created;
 # an untagged (older version's) cluster is kept unless asked and empty.
+# Names: tiny_prefix (vars.yml). Arguments: ansible-test's (-e @<its variables file:
+# resource_prefix, tiny_prefix, the cloud config's keys>), given to every playbook
+# and (IT_EXTRA_CONFIG) to foreign.py.
+# Emulator-only (when integration_config.yml sets emulator_url): the ownership part.
+# It creates, inspects and deletes IAM roles named ecsAnywhereRole and
+# ecsTaskExecutionRole, names a real account may well use for another workload; on
+# a real account it is skipped (the lifecycle, the preflight and the untagged
+# cluster parts run).
 set -euo pipefail
 cd "$(dirname "$0")"
 config="${INTEGRATION_CONFIG:-../../integration_config.yml}"
+at_args=("$@")
+IT_EXTRA_CONFIG=""
+for a in "$@"; do case "$a" in @*) IT_EXTRA_CONFIG="$(cd "$(dirname "${a#@}")" && pwd)/$(basename "${a#@}")" ;; esac; done
+export IT_EXTRA_CONFIG
+emulator=false
+grep -q '^emulator_url:' "$config" && emulator=true
 export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 # ansible-test sets the collections path; run directly from a checkout, use its .collections.
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 
 config_abs="$(cd "$(dirname "$config")" && pwd)/$(basename "$config")"
 # shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
-step_args=(-e "it_config=$config_abs")
+step_args=(${at_args[@]+"${at_args[@]}"} -e "it_config=$config_abs")
 # shellcheck source=../setup_role_steps/step.sh
 . ../setup_role_steps/step.sh
 
 py="$(command -v python3)"
 fr() { "$py" foreign.py "$config" "$@"; }
+account="$(fr account)"
+step_args+=(-e "it_account=$account")
+# itvar NAME: a name of vars.yml (from this run's tiny_prefix), for foreign.py and messages
+itvar() {
+  local v
+  v="$(ansible localhost -i inventory.yml -e @"$config" "${step_args[@]}" -e @vars.yml -m ansible.builtin.debug \
+    -a "msg={{ $1 }}" 2>/dev/null | sed -n 's/.*"msg": "\(.*\)".*/\1/p')"
+  [ -n "$v" ] || { echo "FAILED: cannot read $1 from vars.yml" >&2; exit 1; }
+  echo "$v"
+}
+legacy="$(itvar it_legacy_cluster)"
+shared="$(itvar it_shared_cluster)"
 foreign_roles=(ecsAnywhereRole ecsTaskExecutionRole itForeignNoSsmTrust)
 shared_names=(-e aws_cluster_instance_role_name=ecsAnywhereRole -e aws_cluster_execution_role_name=ecsTaskExecutionRole)
 snap_dir="$(mktemp -d)"
 cleanup() {
-  ansible-playbook -i inventory.yml -e @"$config" remove.yml >/dev/null 2>&1 || true
-  ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml "${shared_names[@]}" >/dev/null 2>&1 || true
-  ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml >/dev/null 2>&1 || true
-  for r in "${foreign_roles[@]}"; do fr delete "$r" >/dev/null 2>&1 || true; done
+  ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove.yml >/dev/null 2>&1 || true
+  if $emulator; then
+    ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml "${shared_names[@]}" >/dev/null 2>&1 || true
+    ansible-playbook -i inventory.yml -e @"$config" "${step_args[@]}" remove_shared.yml >/dev/null 2>&1 || true
+    for r in "${foreign_roles[@]}"; do fr delete "$r" >/dev/null 2>&1 || true; done
+  fi
+  fr delete-cluster "$legacy" >/dev/null 2>&1 || true
   rm -rf "$snap_dir"
 }
 trap cleanup EXIT
@@ -65,6 +94,7 @@ step unchanged "state read back after remove" verify.yml -e verify_state=absent
 step unchanged "remove again changes nothing" remove.yml
 
 # --- ownership: roles of another workload, named like the old defaults -----------
+if $emulator; then
 for r in "${foreign_roles[@]}"; do fr delete "$r"; done
 fr create ecsAnywhereRole ssm.amazonaws.com arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore \
   arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
@@ -81,7 +111,6 @@ kept() {  # the JSON list remove_shared.yml must find in aws_cluster_remove_kept
   done
   echo "{\"it_expect_kept\": [$out]}"
 }
-shared=it-role-aws-cluster-shared
 step changed "(a) defaults, check mode: reports the derived roles to create" converge_shared.yml --check --diff
 foreign_unchanged "(a) check mode left the other workload's roles alone"
 step unchanged "(a) check mode created nothing (state read back)" verify_shared.yml -e verify_state=absent
@@ -102,9 +131,11 @@ step unchanged "(a) nothing of ours is left (state read back)" verify_shared.yml
 step unchanged "(a) remove again changes nothing" remove_shared.yml
 step changed "a foreign role without the SSM trust, named on purpose, stops the role before anything exists" fail_foreign.yml
 foreign_unchanged "the refused foreign role was not changed"
+else
+  echo "skipped (emulator-only): ownership of roles named ecsAnywhereRole / ecsTaskExecutionRole"
+fi
 
 # --- a cluster without the tag (as older versions created it) --------------------
-legacy=it-role-aws-cluster-legacy
 fr cluster "$legacy"
 step unchanged "remove keeps an untagged cluster and says why" remove_shared.yml \
   -e ecs_anywhere_cluster_name="$legacy" -e "$(kept "$legacy" "ECS cluster $legacy")"

@@ -11,9 +11,20 @@
 # an explicit count, needs one, and a REPLICA->DAEMON switch fails changing
 # nothing; entry point remove deletes the service and revisions. State is read
 # back with the AWS CLI.
+# Emulator-only (runs when integration_config.yml sets emulator_url): the virtual
+# instances and their simulated agents (start failures injected through
+# /_emulator/virtual-instances/start-failure) exist only there; on a real account
+# this takes real edge hosts (tests/e2e). Names come from resource_prefix.
+# Arguments: ansible-test's (-e @<config with resource_prefix, tiny_prefix, keys>),
+# passed to every ansible-playbook.
 set -euo pipefail
 cd "$(dirname "$0")"
 config="${INTEGRATION_CONFIG:-../../integration_config.yml}"
+if ! grep -q '^emulator_url:' "$config" 2>/dev/null; then
+  echo "skipped: role_nginx_service is emulator-only (no emulator_url in $config: a real account)"
+  exit 0
+fi
+at_args=("$@")
 export ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_RETRY_FILES_ENABLED=false
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$(cd ../../../.. && pwd)/.collections}"
 py="$(command -v python3)"
@@ -27,13 +38,13 @@ stub_pid=$!
 
 cleanup() {
   kill "$stub_pid" 2>/dev/null || true
-  ansible-playbook -i inventory.yml -e @"$config" remove.yml >/dev/null 2>&1 || true
+  ansible-playbook -i inventory.yml -e @"$config" ${at_args[@]+"${at_args[@]}"} remove.yml >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # shellcheck disable=SC2034  # read by step() in ../setup_role_steps/step.sh
-step_args=(-e it_stub_port="$port" -e it_state_dir="$work")
+step_args=(${at_args[@]+"${at_args[@]}"} -e it_stub_port="$port" -e it_state_dir="$work")
 # shellcheck source=../setup_role_steps/step.sh
 . ../setup_role_steps/step.sh
 
