@@ -62,7 +62,7 @@ def _walk(data, offset, page_size, depth=0):
     """(key, value, flags) of every leaf element under the page at ``offset``."""
     if depth > 32 or offset < 0 or offset + PAGE_HEADER.size > len(data):
         raise BoltError("page out of range")
-    _, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
+    flags, count = PAGE_HEADER.unpack_from(data, offset)[1:3]
     base = offset + PAGE_HEADER.size
     if flags & LEAF_PAGE:
         for i in range(count):
@@ -73,9 +73,8 @@ def _walk(data, offset, page_size, depth=0):
     elif flags & BRANCH_PAGE:
         for i in range(count):
             elem = base + i * BRANCH_ELEMENT.size
-            _, _, pgid = BRANCH_ELEMENT.unpack_from(data, elem)
-            for item in _walk(data, pgid * page_size, page_size, depth + 1):
-                yield item
+            pgid = BRANCH_ELEMENT.unpack_from(data, elem)[2]
+            yield from _walk(data, pgid * page_size, page_size, depth + 1)
     else:
         raise BoltError("unexpected page type 0x%x" % flags)
 
@@ -92,9 +91,9 @@ def read_bucket(data, name):
     root, page_size = _meta(data)
     for key, value, flags in _walk(data, root * page_size, page_size):
         if key == name and flags & BUCKET_LEAF:
-            bucket_root, _ = BUCKET_HEADER.unpack_from(value, 0)
+            bucket_root = BUCKET_HEADER.unpack_from(value, 0)[0]
             items = _bucket_items(data, bucket_root, page_size, inline=value[BUCKET_HEADER.size:])
-            return {k: v for k, v, f in items if not f & BUCKET_LEAF}
+            return {k: v for k, v, item_flags in items if not item_flags & BUCKET_LEAF}
     return None
 
 

@@ -22,7 +22,7 @@ def setting_id_of(value):
     """``/ssm/...`` from a setting id or its ARN (arn:aws:ssm:<region>:<account>:servicesetting/ssm/...)."""
     value = (value or "").strip()
     if value.startswith("arn:"):
-        _, _, rest = value.partition(":servicesetting")
+        rest = value.partition(":servicesetting")[2]
         if not rest.startswith("/"):
             raise EcsAnywhereError(
                 f"{value!r} is not a service setting ARN (arn:aws:ssm:<region>:<account>:servicesetting/ssm/...)."

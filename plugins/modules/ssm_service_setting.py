@@ -17,7 +17,7 @@ description:
     C(/ssm/managed-instance/activation-tier) (C(standard) or C(advanced)). The advanced-instances
     tier is needed for Session Manager on edge hosts and for more than 1,000 hybrid nodes per account and
     region, and is billed per advanced node and hour (about USD 0.00695 per on-prem instance-hour).
-  - B(The setting belongs to the whole account and region), not to one cluster: it changes the tier and the
+  - B(The setting belongs to the whole account and region), not to one cluster; it changes the tier and the
     bill of every team's hybrid nodes there. Change it only on purpose.
   - Going back to C(standard) is refused by SSM while the account and region have more than 1,000 hybrid
     nodes; afterwards Session Manager no longer reaches them, and the switch can take 30 minutes or more.

@@ -10,7 +10,6 @@ the targets of the issue (measured, not asserted: a benchmark, not a test).
 BENCH_PROFILE=1 adds the profile_tasks callback's top tasks of each run."""
 
 import os
-import re
 import resource
 import subprocess
 import sys
