@@ -12,7 +12,8 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
 echo "ensure-docker: starting dockerd (log: /var/log/dockerd.log)"
-nohup dockerd >/var/log/dockerd.log 2>&1 &
+# its own session: it must outlive the shell (and process group) that started it
+setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && { echo "ensure-docker: engine up"; exit 0; }
   sleep 1
