@@ -167,7 +167,10 @@ else
      CGO_ENABLED=1 CGO_LDFLAGS_ALLOW='-Wl,--unresolved-symbols=ignore-in-object-files' \
          gob amazon-ecs-init -ldflags "-s -w -X github.com/aws/amazon-ecs-agent/ecs-init/version.Version=$(cat ECSVERSION) -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitShortHash=$ecs_hash -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitDirty=false" .)
     (cd "$S/amazon-ecs-agent/agent"
-     CGO_ENABLED=0 gob agent -ldflags "-s -w" .)
+     # the pause image's name and tag, as upstream's Makefile links them in (the
+     # tarball's RepoTags: amazon/amazon-ecs-pause:0.1.0); without them the agent
+     # cannot load it and, with task ENIs on (the default), exits
+     CGO_ENABLED=0 gob agent -ldflags "-s -w -X github.com/aws/amazon-ecs-agent/agent/config.DefaultPauseContainerImageName=amazon/amazon-ecs-pause -X github.com/aws/amazon-ecs-agent/agent/config.DefaultPauseContainerTag=0.1.0" .)
     cp -a "$S/amazon-ecs-agent/misc/pause-container/pause-image-tar-files/amazon-ecs-pause-$ARCH.tar" "$BIN.tmp/amazon-ecs-pause.tar"
     rm -rf "$BIN"
     mv "$BIN.tmp" "$BIN"
