@@ -53,7 +53,7 @@ images: venv ## build the edge host and nginx images locally (cached on their in
 	scripts/ensure-docker.sh
 	sandbox/images/build.sh
 
-agents: ## build the signed stand-in agent packages into .cache/mirror (cached)
+agents: ## build AWS's agents from source, packaged and signed, into .cache/mirror (cached)
 	sandbox/agents/build.sh
 
 demo: venv ## the quick start locally: emulator, two edge containers, site.yml, results

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local stand-in for AWS + an edge fleet, used by `make demo`, the e2e
+# The local stand-in for AWS (the emulator) + an edge fleet running AWS's agents, used by `make demo`, the e2e
 # tests and `make bench`:
 #   sandbox/sandbox.sh up      build images and agent packages (cached), start the
 #                              emulator and EDGES edge containers, preload nginx
@@ -43,7 +43,7 @@ emulator_up() {
 
 up() {
   mkdir -p "$STATE"
-  say "building images and stand-in agent packages (cached on their inputs)"
+  say "building images and AWS's agent packages (cached on their inputs)"
   "$HERE/images/build.sh"
   "$HERE/agents/build.sh" >/dev/null
   docker network inspect "$NET" >/dev/null 2>&1 ||

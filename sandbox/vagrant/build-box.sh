@@ -18,7 +18,7 @@
 # here, so files deleted inside a mounted image would bloat the box) on a raw
 # MBR disk, grub installed through a loop device, raw -> qcow2; box = box.img +
 # metadata.json + Vagrantfile. Baked in, like the docker scenario's edge image:
-# python3, python3-boto3 (the stand-in agents' dependency), docker.io (an apt
+# python3, docker.io (an apt
 # install of docker.io inside a VM takes ~1m45s under TCG) and the nginx task
 # image (.cache/images/nginx.tar, loaded natively into the box's Docker).
 set -euo pipefail
@@ -33,7 +33,7 @@ VAGRANT_PUB="$(ls /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagran
 INCLUDE=linux-image-cloud-amd64,grub-pc,openssh-server,sudo,python3,python3-apt,systemd-sysv,qemu-guest-agent,ca-certificates,curl,gnupg,iproute2,less,procps
 # installed with apt in the chroot (systemd-resolved's postinst fails under debootstrap);
 # apparmor: the Debian kernel enables AppArmor and dockerd then needs apparmor_parser
-EXTRA_PACKAGES=(python3-boto3 docker.io systemd-resolved apparmor)
+EXTRA_PACKAGES=(docker.io systemd-resolved apparmor)
 
 log() { printf '==> build-box: %s\n' "$*"; }
 die() { printf '==> build-box: ERROR: %s\n' "$*" >&2; exit 1; }

@@ -13,6 +13,9 @@ THROTTLED_TARGETS = ["ecs_cluster", "ecs_container_instance", "ecs_container_ins
                      "ecs_external_service", "ecs_external_taskdefinition", "ssm_activation_module",
                      "ssm_activation_no_log", "ssm_service_setting"]
 
+# The emulator's tests that run AWS's agents (built by sandbox-images) in an edge container.
+REAL_AGENT_TESTS = ["sandbox/emulator/tests/test_real_ssm_agent.py", "sandbox/emulator/tests/test_real_ecs_agent.py"]
+
 # (name, command or [(part, command), ...] run concurrently, what it proves)
 SUITES = [
     ("yamllint", "yamllint --strict .", "YAML style of every file"),
@@ -23,17 +26,19 @@ SUITES = [
     ("sanity", "scripts/ansible-test.sh sanity --requirements",
      "ansible-test sanity, every test"),
     ("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic"),
-    ("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests",
-     "the local AWS emulator"),
-    ("agents", "pytest -q -n 2 -p no:cacheprovider sandbox/agents/tests",
-     "stand-in SSM and ECS agents against the in-process emulator"),
+    ("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests " + " ".join(
+        "--ignore=" + t for t in REAL_AGENT_TESTS), "the local AWS emulator"),
     ("integration", [("plain", "scripts/run-integration.sh"),
                      ("throttled", "scripts/run-integration.sh --throttle 0.2 " + " ".join(THROTTLED_TARGETS))],
      "modules and roles against the emulator, and the modules again (concurrently) with 20% "
      "ThrottlingException injected on ECS and SSM calls"),
     ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
     ("sandbox-images", "scripts/build-sandbox.sh",
-     "edge host and nginx images, signed stand-in agent mirror (cached on their inputs)"),
+     "edge host and nginx images; AWS's agents built from source, packaged and signed into the mirror "
+     "(cached on their inputs)"),
+    ("real-agents", "EDGEOPS_REAL_AGENTS_REQUIRED=1 pytest -q -p no:cacheprovider " + " ".join(REAL_AGENT_TESTS),
+     "AWS's SSM and ECS agents in an edge container against the emulator: registration, RSA-signed "
+     "role tokens, heartbeats, key rotation; ACS/TCS, a DAEMON task's nginx, awslogs, restart, deregistration"),
     ("edge-hosts", [("molecule-default", "molecule test -s default"),
                     ("e2e", "pytest -q -p no:cacheprovider tests/e2e"),
                     ("faults", "pytest -q -p no:cacheprovider tests/faults")],

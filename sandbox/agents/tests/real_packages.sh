@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke check of AWS's REAL agent packages (sandbox/agents/build-real.sh) on one
+# Smoke check of AWS's REAL agent packages (sandbox/agents/build.sh) on one
 # edge container: install both .debs from the built mirror with apt, then
 #   - amazon-ssm-agent -version prints the pinned release; its unit exists, the
 #     package enabled and started it (as AWS's does); ecs.service exists, not enabled
@@ -22,7 +22,7 @@ T0=$(date +%s)
 ID="$$"
 NET="edgeops-realpkg-$ID"
 EDGE="edgeops-realpkg-edge-$ID"
-MIRROR="${MIRROR:-$ROOT/.cache/mirror-real}"
+MIRROR="${MIRROR:-$ROOT/.cache/mirror}"
 REGION=us-east-1
 PASSED=0
 FAILED=0
@@ -73,9 +73,9 @@ docker image inspect edgeops/edge-debian12:latest >/dev/null 2>&1 \
 
 # 1. the mirror (cached: a no-op when nothing changed)
 log "building the real-agent mirror (cached)"
-sandbox/agents/build-real.sh "$MIRROR" >&2 || abort "sandbox/agents/build-real.sh failed"
+sandbox/agents/build.sh "$MIRROR" >&2 || abort "sandbox/agents/build.sh failed"
 # shellcheck source=/dev/null
-. sandbox/agents/VERSIONS-real
+. sandbox/agents/VERSIONS
 SSM_DEB="$MIRROR/amazon-ssm-$REGION/$SSM_AGENT_VERSION/debian_amd64/amazon-ssm-agent.deb"
 ECS_DEB="$MIRROR/amazon-ecs-agent-$REGION/amazon-ecs-init-$ECS_INIT_VERSION.amd64.deb"
 check "mirror SHA256SUMS verify" sh -c "cd '$MIRROR' && sha256sum --quiet -c SHA256SUMS"

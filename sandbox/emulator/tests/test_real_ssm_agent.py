@@ -17,6 +17,8 @@ import random
 import re
 import shutil
 import subprocess
+import tarfile
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +31,10 @@ from .conftest import FAST, SSM_TRUST
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / ".cache/real-agents/bin"
-UNIT = ROOT / ".cache/real-agents/src/amazon-ssm-agent/packaging/linux/amazon-ssm-agent.service"
+#: AWS's systemd unit, read from the source tarball the binaries were built from
+SOURCES = Path(os.environ.get("AWS_AGENTS_SRC", ROOT.parent / "shared/vendor/aws-agents"))
+TARBALL = SOURCES / "amazon-ssm-agent-3.3.1142.0-src.tar.gz"
+UNIT_MEMBER = "amazon-ssm-agent/packaging/linux/amazon-ssm-agent.service"
 BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker", "ssm-document-worker")
 IMAGE = os.environ.get("EDGE_IMAGE", "edgeops/edge-debian12:latest")
 AGENT_VERSION = "3.3.1142.0"
@@ -47,14 +52,16 @@ def _skip_reason() -> str | None:
         return "the docker engine does not answer"
     missing = [b for b in BINARIES if not (BIN / b).is_file()]
     if missing:
-        return f"real SSM agent binaries missing in {BIN}: {', '.join(missing)} (see /tmp/gobuild/build.log)"
-    if not UNIT.is_file():
-        return f"{UNIT} missing (extracted agent sources)"
+        return f"real SSM agent binaries missing in {BIN}: {', '.join(missing)} (sandbox/agents/build.sh builds them)"
+    if not TARBALL.is_file():
+        return f"{TARBALL} missing (AWS's agent sources; AWS_AGENTS_SRC names another directory)"
     if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
         return f"edge image {IMAGE} missing (sandbox/images)"
     return None
 
 
+if _skip_reason() and os.environ.get("EDGEOPS_REAL_AGENTS_REQUIRED") == "1":
+    raise RuntimeError("the real SSM agent test cannot run: " + _skip_reason())
 pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
 
 
@@ -103,7 +110,10 @@ def sandbox():
             time.sleep(1)
         for b in BINARIES:
             _run("docker", "cp", str(BIN / b), f"{name}:/usr/bin/{b}")
-        _run("docker", "cp", str(UNIT), f"{name}:/etc/systemd/system/amazon-ssm-agent.service")
+        with tarfile.open(TARBALL) as tar, tempfile.TemporaryDirectory() as tmp:
+            unit = Path(tmp) / "amazon-ssm-agent.service"
+            unit.write_bytes(tar.extractfile(UNIT_MEMBER).read())
+            _run("docker", "cp", str(unit), f"{name}:/etc/systemd/system/amazon-ssm-agent.service")
         yield srv, edge, gateway
     finally:
         if srv is not None:
