@@ -34,7 +34,7 @@ def check_fleet(state, listing):
     assert one["container_instance_arn"] == hosts["it-fleet-1"]["container_instance_arn"], one
     assert (one["cluster"], one["ecs_status"], one["agent_connected"], one["ping_status"]) == (
         "it-fleet", "ACTIVE", True, "Online"), one
-    assert (one["ssm_agent_version"], one["ecs_agent_version"]) == ("3.3.1957.0", "1.89.2"), one
+    assert (one["ssm_agent_version"], one["ecs_agent_version"]) == ("3.3.1142.0", "1.105.1"), one
     assert one["computer_name"] == "it-fleet-1" and one["ip_address"] and one["platform_name"] == "Debian GNU/Linux"
     assert one["docker_version"] and one["running_tasks_count"] == 0
     assert "ecs.capability.external" in one["attributes"], one["attributes"]
@@ -84,8 +84,8 @@ def check_health(state, report):
     assert [e["host"] for e in c["agent_disconnected"]] == ["it-lost-1"], c["agent_disconnected"]
     assert [(e["host"], e["ping_status"]) for e in c["ping_lost"]] == [("it-lost-1", "ConnectionLost")], c["ping_lost"]
     drift = sorted((e["host"], e["component"], e["running"], e["pinned"], e["relation"]) for e in c["version_drift"])
-    assert drift == [("it-old-1", "amazon-ssm-agent", "3.3.0.0", "3.3.1957.0", "older"),
-                     ("it-old-1", "ecs-agent", "1.80.0", "1.89.2", "older")], drift
+    assert drift == [("it-old-1", "amazon-ssm-agent", "3.3.0.0", "3.3.1142.0", "older"),
+                     ("it-old-1", "ecs-agent", "1.80.0", "1.105.1", "older")], drift
     orphans = sorted((o["host"], o["monthly_cost"]) for o in c["orphans"])
     assert orphans == [("it-orphan-1", 7.48), ("it-tagged-1", 7.48)], orphans
     assert report["orphan_monthly_cost"] == 14.96
@@ -95,8 +95,8 @@ def check_health(state, report):
     assert "in none of the clusters" in missing["it-plain-1"]
     # the other fleet's managed instance is not this fleet's orphan
     assert "it-other-1" not in json.dumps(report)
-    assert report["pinned"] == {"ssm_agent_version": "3.3.1957.0", "ecs_init_version": "1.89.2-1",
-                                "ecs_agent_version": "1.89.2"}
+    assert report["pinned"] == {"ssm_agent_version": "3.3.1142.0", "ecs_init_version": "1.105.1-1",
+                                "ecs_agent_version": "1.105.1"}
 
 
 def main(what, state_path, path):

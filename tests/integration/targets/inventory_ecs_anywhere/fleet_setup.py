@@ -22,7 +22,7 @@ import boto3
 import yaml
 from botocore.config import Config
 
-PINNED = {"ssm_agent_version": "3.3.1957.0", "ecs_agent_version": "1.89.2"}
+PINNED = {"ssm_agent_version": "3.3.1142.0", "ecs_agent_version": "1.105.1"}
 
 
 def main(config_path, state_path):

@@ -89,7 +89,7 @@ ansible-playbook -i inventory.yml -e @"$config" "$health" \
   -e ecs_anywhere_health_report_file="$work/health.json" >"$work/health.log" 2>&1 || { cat "$work/health.log"; fail "health.yml"; }
 "$py" check.py health "$work/state.json" "$work/health.json"
 for line in "ECS agent disconnected: it-lost-1" "SSM ping ConnectionLost: it-lost-1" \
-            "version drift: it-old-1 runs amazon-ssm-agent 3.3.0.0, pinned 3.3.1957.0 (older)" \
+            "version drift: it-old-1 runs amazon-ssm-agent 3.3.0.0, pinned 3.3.1142.0 (older)" \
             "orphan (not in the inventory): it-orphan-1" "inventory host not registered: it-missing-1" \
             "\$14.96/month"; do
   grep -qF -- "$line" "$work/health.log" || { cat "$work/health.log"; fail "summary lacks: $line"; }
