@@ -21,7 +21,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 RECIPE=1
 inputs_hash() {
     # Everything that shapes an image; not the README or the helper scripts.
-    (cd "$HERE" && cat Dockerfile.edge Dockerfile.nginx egress-guard.sh edgeops-sandbox-egress.service && echo "$RECIPE $SUITE $DEBIAN_MIRROR") \
+    (cd "$HERE" && cat Dockerfile.edge Dockerfile.nginx egress-guard.sh edgeops-sandbox-egress.service edgeops-sandbox-procsys.service && echo "$RECIPE $SUITE $DEBIAN_MIRROR") \
         | sha256sum | cut -c1-12
 }
 

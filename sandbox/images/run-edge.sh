@@ -14,7 +14,6 @@ exec docker run -d --name "$NAME" --hostname "$NAME" --network "$NETWORK" \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --cap-add MKNOD \
     --cap-add SYS_CHROOT --cap-add SETFCAP --cap-add AUDIT_WRITE \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-    --security-opt systempaths=unconfined \
     --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
     --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     -v "$NAME-docker:/var/lib/docker" \
