@@ -40,18 +40,20 @@ class BoltError(ValueError):
     """The file is not a bbolt database this reader understands."""
 
 
+def _meta_at(data, offset):
+    """The meta page's fields at ``offset`` when valid, else None."""
+    if len(data) < offset + PAGE_HEADER.size + META.size:
+        return None
+    fields = META.unpack_from(data, offset + PAGE_HEADER.size)
+    return fields if fields[0] == MAGIC and fields[2] >= 512 else None
+
+
 def _meta(data):
-    """(root bucket page id, page size) from the newer valid of the two meta pages."""
-    found = []
-    page_size = 4096
-    for offset in (0, None):
-        offset = page_size if offset is None else offset
-        if len(data) < offset + PAGE_HEADER.size + META.size:
-            break
-        fields = META.unpack_from(data, offset + PAGE_HEADER.size)
-        if fields[0] == MAGIC and fields[2] >= 512:
-            found.append(fields)
-            page_size = fields[2] if offset == 0 else page_size
+    """(root bucket page id, page size) from the newer valid of the two meta pages
+    (page 0, and page 1 one page size further on)."""
+    first = _meta_at(data, 0)
+    second = _meta_at(data, first[2] if first else 4096)
+    found = [m for m in (first, second) if m]
     if not found:
         raise BoltError("no valid bbolt meta page")
     newest = max(found, key=lambda fields: fields[8])  # txid
