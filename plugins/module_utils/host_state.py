@@ -285,13 +285,107 @@ def decide(ssm, ecs_agent, cluster=None, region=None):
     return REGISTERED, reasons
 
 
+# ---------------------------------------------------------------- ports
+# The kernel's TCP state of a listening socket in /proc/net/tcp{,6}.
+_TCP_LISTEN = "0A"
+
+
+def listening_inodes(tables, ports):
+    """``{socket inode: port}`` of the sockets listening on one of ``ports``,
+    from the texts of ``/proc/net/tcp`` and ``/proc/net/tcp6`` (None: missing)."""
+    wanted = set(ports)
+    inodes = {}
+    for text in tables:
+        for line in (text or "").splitlines()[1:]:
+            col = line.split()
+            if len(col) < 10 or col[3] != _TCP_LISTEN:
+                continue
+            try:
+                port = int(col[1].rsplit(":", 1)[1], 16)
+            except (IndexError, ValueError):
+                continue
+            if port in wanted:
+                inodes[col[9]] = port
+    return inodes
+
+
+def socket_owners(inodes, pids, fds_of, readlink, comm_of):
+    """``{port: [(pid, comm), ...]}`` of the processes holding the sockets of
+    ``inodes``. ``pids``: the numeric entries of /proc; ``fds_of(pid)`` -> fd
+    names or None; ``readlink(path)`` -> target or None; ``comm_of(pid)`` -> name."""
+    owners = {}
+    if not inodes:
+        return owners
+    for pid in sorted(pids, key=int):
+        fds = fds_of(pid)
+        if fds is None:
+            continue
+        for fd in fds:
+            link = readlink("/proc/%s/fd/%s" % (pid, fd)) or ""
+            port = inodes.get(link[8:-1]) if link.startswith("socket:[") else None
+            if port:
+                holder = (int(pid), comm_of(pid) or "?")
+                if holder not in owners.setdefault(port, []):
+                    owners[port].append(holder)
+    return owners
+
+
+def docker_publishers(ports, run_command, which):
+    """``{port: [container, ...]}`` of the running containers publishing each
+    port (name, image, and the ECS cluster and task of their labels), from
+    ``docker ps`` / ``docker inspect``; empty without docker."""
+    docker = which("docker") if which is not None else None
+    found = {port: [] for port in ports}
+    if not docker or run_command is None:
+        return found
+    for port in ports:
+        rc, out, _err = run_command([docker, "ps", "-q", "--filter", "publish=%d" % port])
+        ids = out.split() if rc == 0 else []
+        if not ids:
+            continue
+        rc, out, _err = run_command([docker, "inspect"] + ids)
+        try:
+            containers = json.loads(out) if rc == 0 and out.strip() else []
+        except ValueError:
+            containers = []
+        for c in containers:
+            config = c.get("Config") or {}
+            labels = config.get("Labels") or {}
+            found[port].append({"name": (c.get("Name") or "").lstrip("/"), "image": config.get("Image") or "",
+                                "cluster": labels.get("com.amazonaws.ecs.cluster") or "",
+                                "task": labels.get("com.amazonaws.ecs.task-arn") or ""})
+    return found
+
+
+def port_report(ports, cluster, owners, publishers):
+    """Per port: ``free``; ``ours`` (containers of an ECS task of ``cluster``,
+    which a re-run finds on its own port); ``holders`` (everything else, as
+    text). The docker-proxy / dockerd process behind one of our containers is
+    not a holder."""
+    report = []
+    for port in ports:
+        containers = publishers.get(port) or []
+        ours = [c for c in containers if c["task"] and c["cluster"] == cluster]
+        holders = ["container %s (image %s%s)" % (c["name"], c["image"],
+                                                  ", ECS task of cluster " + c["cluster"] if c["task"] else "")
+                   for c in containers if c not in ours]
+        holders += ["process %s (pid %d)" % (comm, pid) for pid, comm in owners.get(port, [])
+                    if not (ours and comm in ("docker-proxy", "dockerd"))]
+        report.append({"port": port, "free": not holders and not ours,
+                       "ours": [c["name"] for c in ours], "holders": holders})
+    return report
+
+
 # ---------------------------------------------------------------- the probe
-def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=None):
+def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=None, system=None):
     """Everything ecs_anywhere_host_info returns, from its module parameters.
 
     read_file(path) -> bytes or None (missing/unreadable);
     run_command(argv) -> (rc, stdout, stderr); which(name) -> path or None;
-    fetch(url, timeout) -> text or None (unreachable)."""
+    fetch(url, timeout) -> text or None (unreachable); system: the rest of
+    what the host is asked (see :class:`System`), None for a host that answers
+    nothing more."""
+    system = system or System()
     paths = {key: params.get(key) or default for key, default in DEFAULT_PATHS.items()}
 
     def text_of(path):
@@ -344,6 +438,23 @@ def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=No
         services[unit] = state
 
     checksums = {path: sha256_of(read_file(path)) for path in params.get("checksum_files") or []}
+    modes = {path: system.mode(path) for path in (params.get("checksum_files") or []) + (params.get("mode_files") or [])}
+
+    leftovers = set()
+    for pattern in params.get("leftover_globs") or []:
+        leftovers.update(system.glob(pattern))
+    for path, marker in sorted((params.get("leftover_markers") or {}).items()):
+        data = read_file(path)
+        if data is not None and marker.encode("utf-8") in data:
+            leftovers.add(path)
+
+    ports = [int(p) for p in params.get("ports") or []]
+    if ports:
+        inodes = listening_inodes([text_of("/proc/net/tcp"), text_of("/proc/net/tcp6")], ports)
+        owners = socket_owners(inodes, system.pids(), system.fds, system.readlink,
+                               lambda pid: (text_of("/proc/%s/comm" % pid) or "").strip())
+        ports = port_report(ports, params.get("cluster") or "", owners,
+                            docker_publishers(ports, run_command, which))
 
     cluster = params.get("cluster") or None
     region = params.get("region") or None
@@ -357,8 +468,36 @@ def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=No
         "packages": packages,
         "services": services,
         "checksums": checksums,
+        "modes": modes,
+        "leftovers": sorted(leftovers),
+        "ports": ports,
+        "euid": system.euid(),
         "probe": {"cluster": cluster, "region": region, "id": (new_id or (lambda: uuid.uuid4().hex))()},
     }
+
+
+class System(object):
+    """What :func:`probe` asks the host besides files and commands; this base
+    answers nothing (unit tests subclass it, the module answers from ``os``)."""
+
+    def mode(self, path):  # pylint: disable=unused-argument
+        """Permission bits of ``path`` as "0600", None when missing."""
+        return None
+
+    def glob(self, pattern):  # pylint: disable=unused-argument
+        return []
+
+    def pids(self):
+        return []
+
+    def fds(self, pid):  # pylint: disable=unused-argument
+        return None
+
+    def readlink(self, path):  # pylint: disable=unused-argument
+        return None
+
+    def euid(self):
+        return None
 
 
 # ---------------------------------------------------------------- credentials file

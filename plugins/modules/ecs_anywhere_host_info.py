@@ -27,7 +27,14 @@ description:
   - The configured cluster and region (C(ECS_CLUSTER), C(AWS_DEFAULT_REGION)) of O(ecs_config_file).
   - Installed versions of O(packages) (C(dpkg-query) or C(rpm); not installed gives null), the
     C(LoadState), C(ActiveState) and C(UnitFileState) of O(services) (C(systemctl show)), and the
-    sha256 of each file of O(checksum_files) (missing gives null).
+    sha256 and permission bits of each file of O(checksum_files) (missing gives null).
+  - "What holds the TCP ports of O(ports) (listening sockets from C(/proc/net/tcp) and C(tcp6),
+    their processes from C(/proc), the containers publishing them from C(docker ps)): a port held
+    only by containers of an ECS task of O(cluster) is not free but not taken either (a re-run
+    finds its own service there)."
+  - The paths that match O(leftover_globs) or hold the marker of O(leftover_markers): what an
+    interrupted run of a role left behind.
+  - The effective user id the module runs as (RV(euid)).
   - "The rule, given O(cluster) and O(region) (RV(registration) and RV(reasons)):
     no usable SSM registration (file missing, empty, not JSON, no or malformed C(mi-) id, no region)
     is C(needs_registration);
@@ -107,6 +114,31 @@ options:
     type: list
     elements: path
     default: []
+  mode_files:
+    description: Files whose permission bits only are reported in RV(modes) (never their content or a checksum).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
+  ports:
+    description: TCP ports whose holders are reported in RV(ports).
+    type: list
+    elements: int
+    default: []
+    version_added: 0.2.0
+  leftover_globs:
+    description: Shell patterns (C(glob)) whose matches are reported in RV(leftovers).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
+  leftover_markers:
+    description:
+      - Files reported in RV(leftovers) when they hold the given text (a marker line a role wrote),
+        C({path: marker}).
+    type: dict
+    default: {}
+    version_added: 0.2.0
 notes:
   - Read-only; supports check mode (it runs the same and never reports a change).
   - Not an AWS module; it is not in the collection's C(aws) action group.
@@ -260,6 +292,48 @@ checksums:
   description: sha256 (hex) of each file of O(checksum_files), null when missing.
   returned: always
   type: dict
+modes:
+  description: Permission bits (C("0600")) of each file of O(checksum_files) and O(mode_files), null when missing.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+leftovers:
+  description: The paths of O(leftover_globs) and O(leftover_markers) found, sorted.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.2.0
+ports:
+  description: One entry per port of O(ports), in order.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    port:
+      description: The port.
+      type: int
+      returned: always
+    free:
+      description: Nothing listens on it and no container publishes it.
+      type: bool
+      returned: always
+    ours:
+      description: Names of the containers of ECS tasks of O(cluster) that publish it.
+      type: list
+      elements: str
+      returned: always
+    holders:
+      description: Everything else that holds it, as text (container name and image, or process name and pid).
+      type: list
+      elements: str
+      returned: always
+  sample: [{"port": 8080, "free": false, "ours": [], "holders": ["process lighttpd (pid 812)"]}]
+euid:
+  description: The effective user id the module ran as (0 for root).
+  returned: always
+  type: int
+  version_added: 0.2.0
 probe:
   description:
     - The inputs the rule used and a random id of this probe (a role that reuses the result of an
@@ -280,6 +354,10 @@ probe:
       type: str
       returned: always
 """
+
+import glob
+import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
@@ -303,6 +381,40 @@ def _fetch(url, timeout):
         return None
 
 
+class _System(host_state.System):
+    """The host's answers, from os."""
+
+    def mode(self, path):
+        try:
+            return "%04o" % stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            return None
+
+    def glob(self, pattern):
+        return glob.glob(pattern)
+
+    def pids(self):
+        try:
+            return [name for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return []
+
+    def fds(self, pid):
+        try:
+            return os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            return None
+
+    def readlink(self, path):
+        try:
+            return os.readlink(path)
+        except OSError:
+            return None
+
+    def euid(self):
+        return os.geteuid()
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -320,6 +432,10 @@ def main():
             package_manager=dict(type="str", default="auto", choices=["auto", "dpkg", "rpm"]),
             services=dict(type="list", elements="str", default=list(host_state.DEFAULT_SERVICES)),
             checksum_files=dict(type="list", elements="path", default=[]),
+            mode_files=dict(type="list", elements="path", default=[]),
+            ports=dict(type="list", elements="int", default=[]),
+            leftover_globs=dict(type="list", elements="str", default=[]),
+            leftover_markers=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -330,7 +446,8 @@ def main():
     def which(name):
         return module.get_bin_path(name)
 
-    result = host_state.probe(module.params, _read_file, run_command=run_command, which=which, fetch=_fetch)
+    result = host_state.probe(module.params, _read_file, run_command=run_command, which=which, fetch=_fetch,
+                              system=_System())
     module.exit_json(changed=False, **result)
 
 

@@ -325,3 +325,84 @@ def test_remove_section_in_the_middle_and_repeated():
     # a profile whose name only starts with the one removed stays
     new, removed, remaining = hs.remove_ini_section("[default-2]\nx=1\n", "default")
     assert not removed and new == "[default-2]\nx=1\n" and remaining == ["default-2"]
+
+
+# ---------------------------------------------------------------- ports, leftovers, modes, euid
+TCP = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+       "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1\n"
+       "   1: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1\n"
+       "   2: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 333 1\n")
+TCP6 = ("  sl  local_address remote_address st tx_queue rx_queue tr tm->when retrnsmt uid timeout inode\n"
+        "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 0:0 0:0 0 0 0 444 1\n")
+
+
+class FakeSystem(hs.System):
+    def __init__(self, fds=None, modes=None, globs=None):
+        self._fds = fds or {}
+        self._modes = modes or {}
+        self._globs = globs or {}
+
+    def mode(self, path):
+        return self._modes.get(path)
+
+    def glob(self, pattern):
+        return self._globs.get(pattern, [])
+
+    def pids(self):
+        return list(self._fds)
+
+    def fds(self, pid):
+        return list(self._fds[pid]) if pid in self._fds else None
+
+    def readlink(self, path):
+        pid, fd = path.split("/")[2], path.split("/")[4]
+        return self._fds[pid][fd]
+
+    def euid(self):
+        return 0
+
+
+def test_listening_inodes_only_listen_state_and_wanted_ports():
+    assert hs.listening_inodes([TCP, TCP6, None], [8080]) == {"111": 8080, "444": 8080}
+    assert hs.listening_inodes([TCP], [8081, 9]) == {"222": 8081}
+    assert hs.listening_inodes(["header only\n", "garbage\n x y\n"], [8080]) == {}
+
+
+def test_port_report_foreign_process_ours_and_free():
+    owners = {8080: [(812, "lighttpd")], 8081: [(90, "docker-proxy")]}
+    ours = {"name": "ecs-nginx-1", "image": "nginx", "cluster": "edge", "task": "arn:task/1"}
+    theirs = {"name": "web", "image": "httpd", "cluster": "", "task": ""}
+    report = hs.port_report([8080, 8081, 8082, 8083], "edge", owners,
+                            {8080: [], 8081: [ours], 8082: [], 8083: [theirs]})
+    assert report[0] == {"port": 8080, "free": False, "ours": [], "holders": ["process lighttpd (pid 812)"]}
+    # our own service's container (and docker-proxy behind it) is not a holder
+    assert report[1] == {"port": 8081, "free": False, "ours": ["ecs-nginx-1"], "holders": []}
+    assert report[2] == {"port": 8082, "free": True, "ours": [], "holders": []}
+    assert report[3]["holders"] == ["container web (image httpd)"]
+    other = dict(ours, cluster="other")
+    assert hs.port_report([8081], "edge", {}, {8081: [other]})[0]["holders"] == [
+        "container ecs-nginx-1 (image nginx, ECS task of cluster other)"]
+
+
+def test_probe_ports_leftovers_modes_euid():
+    system = FakeSystem(fds={"812": {"3": "socket:[111]", "4": "/dev/null"}, "9": {"1": "pipe:[5]"}},
+                        modes={"/etc/ecs/ecs.config": "0600", "/var/key": "0640"},
+                        globs={"/tmp/ecs-anywhere-host.*": ["/tmp/ecs-anywhere-host.abc"]})
+    host = Host({"/proc/net/tcp": TCP, "/proc/812/comm": "lighttpd\n", "/etc/ecs/ecs.config": "x",
+                 "/usr/sbin/policy-rc.d": "#!/bin/sh\n# Written by us\nexit 101\n"}, binaries=())
+    r = hs.probe({"cluster": "edge", "ports": [8080, 8081], "packages": [], "services": [], "ecs_metadata_url": "",
+                  "checksum_files": ["/etc/ecs/ecs.config", "/etc/none"], "mode_files": ["/var/key"],
+                  "leftover_globs": ["/tmp/ecs-anywhere-host.*"],
+                  "leftover_markers": {"/usr/sbin/policy-rc.d": "Written by us", "/etc/ecs/ecs.config": "nope"}},
+                 host.read_file, host.run_command, host.which, host.fetch, new_id=lambda: "id1", system=system)
+    assert r["ports"] == [{"port": 8080, "free": False, "ours": [], "holders": ["process lighttpd (pid 812)"]},
+                          {"port": 8081, "free": True, "ours": [], "holders": []}]
+    assert r["modes"] == {"/etc/ecs/ecs.config": "0600", "/etc/none": None, "/var/key": "0640"}
+    assert "/var/key" not in r["checksums"]
+    assert r["leftovers"] == ["/tmp/ecs-anywhere-host.abc", "/usr/sbin/policy-rc.d"]
+    assert r["euid"] == 0
+
+
+def test_probe_without_a_system_reports_nothing_extra():
+    r = Host({}).probe(packages=[], services=[], ecs_metadata_url="")
+    assert r["ports"] == [] and r["leftovers"] == [] and r["modes"] == {} and r["euid"] is None

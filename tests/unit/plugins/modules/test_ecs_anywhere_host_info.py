@@ -116,3 +116,30 @@ def test_credentials_named_profile(run, tmp_path):
     path.write_text("[default]\nk = 1\n[ssm-instance]\nk = 2\n")
     r = run(ecs_anywhere_host_credentials, {"path": str(path), "profile": "ssm-instance"})
     assert r["changed"] and path.read_text() == "[default]\nk = 1\n"
+
+
+def test_info_ports_modes_leftovers_on_this_machine(run, tmp_path):
+    """The module's own answers from /proc and os: a socket this test listens on is held by this process."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        paths = _paths(tmp_path)
+        (tmp_path / "ecs.config").write_text("ECS_CLUSTER=edge\n")
+        os.chmod(str(tmp_path / "ecs.config"), 0o600)
+        (tmp_path / "ecs-anywhere-host.x1").mkdir()
+        (tmp_path / "policy-rc.d").write_text("exit 101\n")
+        r = run(ecs_anywhere_host_info, dict(paths, cluster="edge", packages=[], services=[], ports=[port],
+                                             checksum_files=[paths["ecs_config_file"]],
+                                             leftover_globs=[str(tmp_path / "ecs-anywhere-host.*")],
+                                             leftover_markers={str(tmp_path / "policy-rc.d"): "edgeops"}))
+    finally:
+        listener.close()
+    assert r["ports"][0]["port"] == port and r["ports"][0]["free"] is False
+    assert r["ports"][0]["holders"] == ["process %s (pid %d)" % (open("/proc/self/comm").read().strip(), os.getpid())]
+    assert r["modes"] == {paths["ecs_config_file"]: "0600"}
+    assert r["leftovers"] == [str(tmp_path / "ecs-anywhere-host.x1")]
+    assert r["euid"] == os.geteuid()
