@@ -6,6 +6,7 @@ and must come out of it all unchanged). The steps build on each other and run
 in file order."""
 
 import json
+import os
 import time
 
 import pytest
@@ -160,11 +161,66 @@ def test_sliced_runs_at_once_register_every_host_once(playbooks_at_once, aws, fo
     assert_foreign_roles_unchanged(aws, foreign_roles)
 
 
+# Tasks of the stages that change a host (converge.yml): none of them may run
+# on a host the probe found unchanged.
+CONVERGE_STAGES = ("Leftovers |", "Docker |", "Packages |", "Configure |", "Register |", "Start |", "Verify | Poll")
+
+
+def host_tasks(out, host):
+    """Names of the tasks that ran (ok or changed, not skipped) on host, from a run's output."""
+    ran, task = [], None
+    for line in out.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):].rsplit("]", 1)[0]
+        elif task and line.startswith(("ok: [%s]" % host, "changed: [%s]" % host)):
+            ran.append(task)
+    return ran
+
+
 def test_second_run_changes_nothing(playbook):
+    """The no-op re-run: nothing changes, and an unchanged host costs its probe
+    (facts and one ecs_anywhere_host_info call) and nginx's page, nothing more."""
     run = playbook("site.yml")
     recap = run.recap()
     assert set(HOSTS) <= set(recap)
     assert {h: v["changed"] for h, v in recap.items() if v["changed"]} == {}
+    for host in HOSTS:
+        ran = host_tasks(run.out, host)
+        assert any("Probe | Read the host's registration" in t for t in ran), ran
+        assert [t for t in ran if any(stage in t for stage in CONVERGE_STAGES)] == [], ran
+        assert len([t for t in ran if "Probe | Read the host's registration" in t]) == 1, ran
+
+
+def test_a_changed_input_converges_only_that_host(playbook, sandbox, aws):
+    """One host gets another agent setting (host_vars): only that host changes,
+    its ecs.config carries it, its agent restarts on the same container
+    instance; removing it converges the host back."""
+    host = HOSTS[1]
+    arn_before = sorted(ci["containerInstanceArn"] for ci in instances(aws))
+    host_vars = os.path.join(sandbox.inventory, "host_vars")
+    os.makedirs(host_vars, exist_ok=True)
+    path = os.path.join(host_vars, host + ".yml")
+    with open(path, "w") as f:
+        f.write("ecs_anywhere_host_ecs_agent_settings:\n  ECS_LOGLEVEL: debug\n")
+    try:
+        recap = playbook("site.yml").recap()
+        changed = {h: v["changed"] for h, v in recap.items() if v["changed"]}
+        assert set(changed) == {host}, changed
+        assert "ECS_LOGLEVEL=debug" in edge(host, "cat", "/etc/ecs/ecs.config").stdout
+        for other in HOSTS:
+            if other != host:
+                assert "ECS_LOGLEVEL" not in edge(other, "cat", "/etc/ecs/ecs.config").stdout
+    finally:
+        os.remove(path)
+    recap = playbook("site.yml").recap()
+    changed = {h: v["changed"] for h, v in recap.items() if v["changed"]}
+    assert set(changed) == {host}, changed
+    assert "ECS_LOGLEVEL" not in edge(host, "cat", "/etc/ecs/ecs.config").stdout
+    # restarted twice, still the same container instances, every host serving
+    assert sorted(ci["containerInstanceArn"] for ci in instances(aws)) == arn_before
+    assert running_tasks(aws, len(HOSTS)) == len(HOSTS)
+    ok, got = nginx_answers(host)
+    assert ok, got
 
 
 def test_limit_run_keeps_the_whole_fleet_served(playbook, aws):
