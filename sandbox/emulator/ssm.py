@@ -44,7 +44,7 @@ class Instance:
         self.__dict__.update(kw)
 
     def rsa_key(self):
-        """The registered RSA public key, or None (a placeholder such as tests register)."""
+        """The registered RSA public key, or None (a key that is no RSA key: the instance cannot sign)."""
         cached = self.__dict__.get("_rsa")
         if cached is None or cached[0] != (self.public_key, self.public_key_type):
             cached = ((self.public_key, self.public_key_type),
@@ -254,38 +254,30 @@ class SsmBackend(ServiceSettingsMixin):
     def _rsa_caller(self, op: str, ctx) -> Instance:
         """The instance an RSA-signed agent call comes from (ssm_auth.py), or AwsError.
 
-        The real agent signs with `Credential=mi-...` and an RSA-PSS signature.
-        An instance registered with a placeholder key (no RSA key: test
-        set-ups) may instead name itself in `X-Ssm-Instance-Id`, unsigned.
+        As on AWS, the agent signs with `Credential=mi-...` and an RSA-PSS
+        signature made with the private half of the key it registered; there
+        is no other way in (an unsigned call, or one signed with an access key,
+        is MissingAuthenticationTokenException).
         """
         auth_header = ctx.headers.get("authorization", "")
-        claimed = ctx.headers.get("x-ssm-instance-id", "")
         cred = auth_header.split("Credential=", 1)[1].split("/", 1)[0].strip() if "Credential=" in auth_header else ""
-        if cred.startswith("mi-"):
-            auth = ssm_auth.parse_authorization(auth_header)
-            inst = self.instances.get(auth.access_key)
-            if inst is None or inst.region != auth.region:
-                raise AwsError("InvalidInstanceId", f"Instance Id {auth.access_key} doesn't match an existing "
-                                                    f"managed instance in {auth.region}.")
-            key = inst.rsa_key()
-            if key is None:
-                raise AwsError("InvalidSignatureException", f"{inst.id} was registered without an RSA public key; "
-                                                            "its calls cannot be verified. Re-register it.")
-            req = getattr(ctx, "request", None) or {}
-            ssm_auth.verify(key, auth, req.get("method", "POST"), req.get("path", "/"), req.get("query", ""),
-                            ctx.headers, req.get("body", b""), now=time.time())
-            return inst
-        inst = self.instances.get(claimed)
-        if not claimed:
+        if not cred.startswith("mi-"):
             raise AwsError("MissingAuthenticationTokenException",
                            f"{op} needs an Authorization header signed with the instance's registered RSA key "
-                           "(Credential=mi-...).")
-        if inst is None:
-            raise AwsError("InvalidInstanceId", f"Instance Id {claimed} doesn't match an existing managed instance.")
-        if inst.rsa_key() is not None:
-            raise AwsError("MissingAuthenticationTokenException",
-                           f"{inst.id} has an RSA key: {op} must be signed with it (Authorization: "
-                           "AWS4-HMAC-SHA256 Credential=mi-..., Signature=<RSA-PSS-SHA256>), as the SSM agent does.")
+                           "(AWS4-HMAC-SHA256 Credential=mi-..., Signature=<RSA-PSS-SHA256>), as the SSM agent "
+                           "does.")
+        auth = ssm_auth.parse_authorization(auth_header)
+        inst = self.instances.get(auth.access_key)
+        if inst is None or inst.region != auth.region:
+            raise AwsError("InvalidInstanceId", f"Instance Id {auth.access_key} doesn't match an existing "
+                                                f"managed instance in {auth.region}.")
+        key = inst.rsa_key()
+        if key is None:
+            raise AwsError("InvalidSignatureException", f"{inst.id} was registered without an RSA public key; "
+                                                        "its calls cannot be verified. Re-register it.")
+        req = getattr(ctx, "request", None) or {}
+        ssm_auth.verify(key, auth, req.get("method", "POST"), req.get("path", "/"), req.get("query", ""),
+                        ctx.headers, req.get("body", b""), now=time.time())
         return inst
 
     def op_RequestManagedInstanceRoleToken(self, body, ctx):

@@ -12,6 +12,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from sandbox.emulator import ssm_auth
 from sandbox.emulator.server import EmulatorServer
 
 REGION = "us-east-1"
@@ -25,6 +26,15 @@ def server():
     srv = EmulatorServer(port=0).start()
     yield srv
     srv.stop()
+
+
+def _json_call(req: urllib.request.Request) -> tuple[int, dict]:
+    """-> (HTTP status, JSON answer), error answers included."""
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 class Emu:
@@ -41,13 +51,12 @@ class Emu:
 
     def op(self, method: str, path: str, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
+        return _json_call(urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method,
+                                                 headers={"Content-Type": "application/json"}))
+
+    def post(self, headers: dict, data: bytes) -> tuple[int, dict]:
+        """POST / with these headers and body, as they are (after signing: nothing is added)."""
+        return _json_call(urllib.request.Request(self.url + "/", data=data, headers=headers, method="POST"))
 
     def raw(self, target: str, body: dict, headers: dict | None = None, creds: tuple | None = None,
             service: str = "ssm", region: str = REGION):
@@ -57,12 +66,14 @@ class Emu:
         req = AWSRequest(method="POST", url=self.url + "/", data=data, headers=hdrs)
         if creds:
             SigV4Auth(Credentials(*creds), service, region).add_auth(req)
-        r = urllib.request.Request(self.url + "/", data=data, headers=dict(req.headers.items()), method="POST")
-        try:
-            with urllib.request.urlopen(r, timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
+        return self.post(dict(req.headers.items()), data)
+
+    def rsa_signed(self, key, mi: str, op: str, body: dict, amz_date: str | None = None,
+                   region: str = REGION) -> tuple[dict, bytes]:
+        """Headers and body of `AmazonSSM.<op>` RSA-signed as the SSM agent signs it (ssm_auth.sign)."""
+        data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonSSM.{op}"}
+        return ssm_auth.sign(key, mi, region, "POST", self.url + "/", headers, data, amz_date=amz_date), data
 
     # -------- common set-ups
     def role(self, name: str = "ecsAnywhereRole") -> str:
@@ -74,6 +85,14 @@ class Emu:
         role = kw.pop("IamRole", None) or self.role()
         return self.client("ssm").create_activation(IamRole=role, RegistrationLimit=limit, **kw)
 
+    def register_instance(self, activation: dict, public_key: str, fingerprint: str) -> str:
+        """RegisterManagedInstance as the SSM agent calls it (unsigned) -> the mi- id."""
+        status, out = self.raw("AmazonSSM.RegisterManagedInstance", {
+            "ActivationId": activation["ActivationId"], "ActivationCode": activation["ActivationCode"],
+            "PublicKey": public_key, "PublicKeyType": "Rsa", "Fingerprint": fingerprint})
+        assert status == 200, out
+        return out["InstanceId"]
+
     def agent(self, activation: dict, name: str = "edge-1") -> "Agent":
         return Agent(self, activation, name)
 
@@ -83,18 +102,20 @@ class Agent:
 
     def __init__(self, emu: Emu, activation: dict, name: str) -> None:
         self.emu = emu
-        status, out = emu.raw("AmazonSSM.RegisterManagedInstance", {
-            "ActivationId": activation["ActivationId"], "ActivationCode": activation["ActivationCode"],
-            "PublicKey": "pk-" + name, "PublicKeyType": "Rsa", "Fingerprint": "fp-" + name})
-        assert status == 200, out
-        self.mi = out["InstanceId"]
-        status, tok = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-" + name},
-                              headers={"X-Ssm-Instance-Id": self.mi})
+        self.name = name
+        self.fingerprint = "fp-" + name
+        #: the registration key (an RSA key, as the agent's: it signs RequestManagedInstanceRoleToken)
+        self.key, public_key = ssm_auth.new_key()
+        self.mi = emu.register_instance(activation, public_key, self.fingerprint)
+        status, tok = self.rsa_call("RequestManagedInstanceRoleToken", {"Fingerprint": self.fingerprint})
         assert status == 200, tok
         self.creds = (tok["AccessKeyId"], tok["SecretAccessKey"], tok["SessionToken"])
-        self.name = name
         self.ecs = emu.client("ecs", self.creds)
         self.arn = None
+
+    def rsa_call(self, op: str, body: dict, mi: str | None = None) -> tuple[int, dict]:
+        """`AmazonSSM.<op>` signed with this agent's RSA key, as the instance (or as `mi`)."""
+        return self.emu.post(*self.emu.rsa_signed(self.key, mi or self.mi, op, body))
 
     def heartbeat(self, **info):
         body = {"InstanceId": self.mi, "AgentName": "amazon-ssm-agent", "AgentVersion": "3.3.1142.0",

@@ -10,60 +10,32 @@ Runs in ~1-2 min; on a failure the last 60 lines of the agent's (debug) log are 
 """
 from __future__ import annotations
 
-import ipaddress
 import json
-import os
-import random
-import shutil
 import subprocess
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 
-from sandbox.emulator.server import EmulatorServer
-
 from .conftest import SSM_TRUST, Emu
+from .edge_lab import ROOT, Edge as _Edge, docker_skip_reason, edge_lab, run, skip_unless_runnable
 
-ROOT = Path(__file__).resolve().parents[3]
 AGENT = ROOT / ".cache/real-agents/bin/agent"
 NGINX_TAR = ROOT / ".cache/images/nginx.tar"
-EDGE_IMAGE = os.environ.get("EDGE_IMAGE", "edgeops/edge-debian12:latest")
 AGENT_VERSION = "1.105.1"
 REGION = "us-east-1"
 LOG = "/var/log/ecs/ecs-agent.log"
 
 
-def _run(*cmd: str, check: bool = True, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True, **kw)
-
-
 def _skip_reason() -> str | None:
-    if shutil.which("docker") is None:
-        return "docker CLI not found"
-    if _run("docker", "info", check=False, timeout=20).returncode != 0:
-        return "docker engine not reachable"
     if not AGENT.is_file():
         return f"real ECS agent binary missing: {AGENT} (sandbox/agents/build.sh builds it)"
-    if _run("docker", "image", "inspect", EDGE_IMAGE, check=False).returncode != 0:
-        return f"edge image {EDGE_IMAGE} missing (sandbox/images/build.sh)"
-    return None
+    return docker_skip_reason()
 
 
-_REASON = _skip_reason()
-if _REASON and os.environ.get("EDGEOPS_REAL_AGENTS_REQUIRED") == "1":
-    raise RuntimeError("the real ECS agent test cannot run: " + _REASON)
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
+pytestmark = skip_unless_runnable(_skip_reason(), "real ECS agent")
 
 
-class Edge:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def sh(self, script: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        return _run("docker", "exec", self.name, "sh", "-c", script, check=check, timeout=timeout)
-
+class Edge(_Edge):
     def agent_log(self, lines: int = 60) -> str:
         out = self.sh(f"tail -n {lines} {LOG} 2>/dev/null; echo '--- stdout/stderr:'; tail -n 20 /var/log/ecs/agent.out 2>/dev/null",
                       check=False)
@@ -72,49 +44,20 @@ class Edge:
 
 @pytest.fixture(scope="module")
 def lab():
-    """(emulator, Emu handle, Edge, gateway): a network, one edge host, the emulator on the gateway."""
-    suffix = uuid.uuid4().hex[:8]
-    net, name = f"g-ecsagent-{suffix}", f"g-ecsagent-edge-{suffix}"
-    subnet = None
-    for _ in range(20):
-        third = random.randint(200, 239)
-        cand = ipaddress.ip_network(f"172.30.{third}.0/24")
-        r = _run("docker", "network", "create", "--subnet", str(cand), "--gateway", str(cand[1]), net, check=False)
-        if r.returncode == 0:
-            subnet = cand
-            break
-    if subnet is None:
-        pytest.skip("no free /24 in 172.30.200.0-172.30.239.255 for a docker network")
-    gw = str(subnet[1])
-    srv = None
-    try:
-        _run(str(ROOT / "sandbox/images/run-edge.sh"), name, net, timeout=120)
-        edge = Edge(name)
-        for _ in range(60):
-            if edge.sh("docker info >/dev/null 2>&1", check=False).returncode == 0:
-                break
-            time.sleep(1)
-        else:
-            pytest.fail("the edge host's dockerd did not start")
+    """(emulator, Emu handle, Edge, gateway): the edge's dockerd up, the task image and the agent in it."""
+    with edge_lab("g-ecsagent", "docker info >/dev/null 2>&1", edge_cls=Edge) as (srv, edge, gw):
         # the task image: no registry here (prefer-cached)
         if NGINX_TAR.is_file():
             with open(NGINX_TAR, "rb") as fh:
-                subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=fh, check=True,
+                subprocess.run(["docker", "exec", "-i", edge.name, "docker", "load"], stdin=fh, check=True,
                                capture_output=True, timeout=300)
         else:
             save = subprocess.Popen(["docker", "save", "public.ecr.aws/nginx/nginx:stable"], stdout=subprocess.PIPE)
-            subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=save.stdout, check=True,
+            subprocess.run(["docker", "exec", "-i", edge.name, "docker", "load"], stdin=save.stdout, check=True,
                            capture_output=True, timeout=300)
             save.wait(timeout=60)
-        _run("docker", "cp", str(AGENT), f"{name}:/usr/local/bin/ecs-agent")
-        srv = EmulatorServer(port=0, extra_hosts=(gw,)).start()
+        run("docker", "cp", str(AGENT), f"{edge.name}:/usr/local/bin/ecs-agent")
         yield srv, Emu(srv.url), edge, gw
-    finally:
-        if srv is not None:
-            srv.stop()
-        _run("docker", "rm", "-f", name, check=False)
-        _run("docker", "volume", "rm", f"{name}-docker", check=False)
-        _run("docker", "network", "rm", net, check=False)
 
 
 def _wait(what: str, fn, timeout: float, edge: Edge, interval: float = 1.0, emu: Emu | None = None):

@@ -13,30 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from sandbox.emulator.server import EmulatorServer
-
 from .conftest import FAST, SSM_TRUST
+from .edge_lab import ROOT, docker_skip_reason, edge_lab, run, skip_unless_runnable
 
-ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / ".cache/real-agents/bin"
 #: AWS's systemd unit, read from the source tarball the binaries were built from
 SOURCES = Path(os.environ.get("AWS_AGENTS_SRC", ROOT.parent / "shared/vendor/aws-agents"))
 TARBALL = SOURCES / "amazon-ssm-agent-3.3.1142.0-src.tar.gz"
 UNIT_MEMBER = "amazon-ssm-agent/packaging/linux/amazon-ssm-agent.service"
 BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker", "ssm-document-worker")
-IMAGE = os.environ.get("EDGE_IMAGE", "edgeops/edge-debian12:latest")
 AGENT_VERSION = "3.3.1142.0"
 REGION = "us-east-1"
 LOG = "/var/log/amazon/ssm/amazon-ssm-agent.log"
@@ -46,80 +39,30 @@ TOKEN_LIFETIME = 40
 
 
 def _skip_reason() -> str | None:
-    if shutil.which("docker") is None:
-        return "docker is not installed"
-    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        return "the docker engine does not answer"
     missing = [b for b in BINARIES if not (BIN / b).is_file()]
     if missing:
         return f"real SSM agent binaries missing in {BIN}: {', '.join(missing)} (sandbox/agents/build.sh builds them)"
     if not TARBALL.is_file():
         return f"{TARBALL} missing (AWS's agent sources; AWS_AGENTS_SRC names another directory)"
-    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
-        return f"edge image {IMAGE} missing (sandbox/images)"
-    return None
+    return docker_skip_reason()
 
 
-if _skip_reason() and os.environ.get("EDGEOPS_REAL_AGENTS_REQUIRED") == "1":
-    raise RuntimeError("the real SSM agent test cannot run: " + _skip_reason())
-pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
-
-
-def _run(*args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), input=input, capture_output=True, text=True, check=check, timeout=timeout)
-
-
-class Edge:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def sh(self, script: str, input: str | None = None, check: bool = True, timeout: float = 120):
-        return _run("docker", "exec", "-i", self.name, "sh", "-c", script, input=input, check=check, timeout=timeout)
-
-    def read(self, path: str) -> str:
-        r = self.sh(f"cat {path} 2>/dev/null", check=False)
-        return r.stdout
+pytestmark = skip_unless_runnable(_skip_reason(), "real SSM agent")
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    """-> (emulator server, Edge, gateway). Network, container, volume and server always removed."""
-    tag = uuid.uuid4().hex[:8]
-    net, name = f"f-ssm-real-{tag}", f"f-ssm-edge-{tag}"
-    created: list[tuple[str, ...]] = []
-    srv = None
-    try:
-        for _ in range(10):  # a /24 in 172.30.200.0-172.30.239.255 nobody else uses
-            third = random.randint(200, 239)
-            r = _run("docker", "network", "create", "--subnet", f"172.30.{third}.0/24",
-                     "--gateway", f"172.30.{third}.1", net, check=False)
-            if r.returncode == 0:
-                break
-        else:
-            pytest.fail(f"no free /24 for the docker network: {r.stderr}")
-        created.append(("docker", "network", "rm", net))
-        gateway = f"172.30.{third}.1"
-        srv = EmulatorServer(port=0, extra_hosts=[gateway]).start()
-        created.append(("docker", "volume", "rm", "-f", f"{name}-docker"))
-        created.append(("docker", "rm", "-f", name))
-        _run(str(ROOT / "sandbox/images/run-edge.sh"), name, net)
-        edge = Edge(name)
-        for _ in range(60):
-            if edge.sh("systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"):
-                break
-            time.sleep(1)
+    """-> (emulator server, Edge, gateway), the agent's binaries and AWS's unit in the edge."""
+    # systemd may still be starting after 60 s: the test starts the agent's unit itself
+    ready = 'case "$(systemctl is-system-running)" in running|degraded) ;; *) exit 1;; esac'
+    with edge_lab("f-ssm-real", ready, ready_required=False) as (srv, edge, gateway):
         for b in BINARIES:
-            _run("docker", "cp", str(BIN / b), f"{name}:/usr/bin/{b}")
+            run("docker", "cp", str(BIN / b), f"{edge.name}:/usr/bin/{b}")
         with tarfile.open(TARBALL) as tar, tempfile.TemporaryDirectory() as tmp:
             unit = Path(tmp) / "amazon-ssm-agent.service"
             unit.write_bytes(tar.extractfile(UNIT_MEMBER).read())
-            _run("docker", "cp", str(unit), f"{name}:/etc/systemd/system/amazon-ssm-agent.service")
+            run("docker", "cp", str(unit), f"{edge.name}:/etc/systemd/system/amazon-ssm-agent.service")
         yield srv, edge, gateway
-    finally:
-        if srv is not None:
-            srv.stop()
-        for cmd in reversed(created):
-            subprocess.run(cmd, capture_output=True, timeout=120)
 
 
 def agent_config(endpoint: str, region: str = REGION) -> dict:

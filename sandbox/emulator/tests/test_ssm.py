@@ -162,11 +162,9 @@ def test_role_token_and_caller_attribution(emu):
     ident = emu.client("sts", agent.creds).get_caller_identity()
     assert ident["Arn"] == f"arn:aws:sts::123456789012:assumed-role/ecsAnywhereRole/{agent.mi}"
     assert emu.client("sts").get_caller_identity()["Account"] == "123456789012"
-    status, out = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "x"},
-                          headers={"X-Ssm-Instance-Id": "mi-0123456789abcdef0"})
+    status, out = agent.rsa_call("RequestManagedInstanceRoleToken", {"Fingerprint": "x"}, mi="mi-0123456789abcdef0")
     assert (status, out["__type"]) == (400, "InvalidInstanceId")
-    status, out = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "other"},
-                          headers={"X-Ssm-Instance-Id": agent.mi})
+    status, out = agent.rsa_call("RequestManagedInstanceRoleToken", {"Fingerprint": "other"})
     assert status == 400 and out["__type"] == "AccessDeniedException"
     # heartbeat must be signed as the instance
     status, out = emu.raw("AmazonSSM.UpdateInstanceInformation", {"InstanceId": agent.mi, "AgentVersion": "1"},
@@ -286,8 +284,7 @@ def test_unsigned_registration_takes_the_region_from_the_host_header(emu):
 def test_earlier_role_tokens_stay_valid(emu):
     agent = emu.agent(emu.activation())
     first = agent.creds
-    status, tok = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-edge-1"},
-                          headers={"X-Ssm-Instance-Id": agent.mi})
+    status, tok = agent.rsa_call("RequestManagedInstanceRoleToken", {"Fingerprint": agent.fingerprint})
     assert status == 200 and tok["AccessKeyId"] != first[0]
     for creds in (first, (tok["AccessKeyId"], tok["SecretAccessKey"], tok["SessionToken"])):
         assert emu.client("sts", creds).get_caller_identity()["Arn"].endswith("/" + agent.mi)

@@ -6,10 +6,7 @@ agent/ssm/rsaauth (SigV4 string to sign, RSA-PSS-SHA256, salt 32, base64).
 from __future__ import annotations
 
 import base64
-import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -17,21 +14,6 @@ from sandbox.emulator import ssm_auth
 from sandbox.emulator.core import AwsError
 
 REGION = "us-east-1"
-
-
-def _signed(key, mi: str, url: str, op: str, body: dict, amz_date: str | None = None) -> tuple[dict, bytes]:
-    data = json.dumps(body).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonSSM.{op}"}
-    return ssm_auth.sign(key, mi, REGION, "POST", url + "/", headers, data, amz_date=amz_date), data
-
-
-def _post(url: str, headers: dict, data: bytes) -> tuple[int, dict]:
-    req = urllib.request.Request(url + "/", data=data, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def _lower(headers: dict, host: str) -> dict:
@@ -101,81 +83,89 @@ def test_placeholder_keys_are_no_rsa_keys():
 # ---------------------------------------------------------------- through the emulator
 @pytest.fixture
 def rsa_instance(emu):
-    act = emu.activation()
     key, pub = ssm_auth.new_key()
-    status, out = emu.raw("AmazonSSM.RegisterManagedInstance", {
-        "ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"],
-        "PublicKey": pub, "PublicKeyType": "Rsa", "Fingerprint": "fp-rsa"})
-    assert status == 200, out
-    return key, out["InstanceId"]
+    return key, emu.register_instance(emu.activation(), pub, "fp-rsa")
 
 
 def test_role_token_needs_the_registered_key(emu, rsa_instance):
     key, mi = rsa_instance
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, tok = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, tok = emu.post(hdrs, data)
     assert status == 200, tok
     assert tok["AccessKeyId"].startswith("ASIAEMU") and tok["UpdateKeyPair"] is False and tok["TokenExpirationDate"]
     creds = (tok["AccessKeyId"], tok["SecretAccessKey"], tok["SessionToken"])
     assert emu.client("sts", creds).get_caller_identity()["Arn"].endswith("/" + mi)
 
     wrong, _ = ssm_auth.new_key()
-    hdrs, data = _signed(wrong, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(wrong, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(hdrs, data)
     assert (status, out["__type"]) == (400, "InvalidSignatureException"), out
     assert "AccessKeyId" not in out
 
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, hdrs, data.replace(b"fp-rsa", b"fp-rsb"))  # body changed after signing
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(hdrs, data.replace(b"fp-rsa", b"fp-rsb"))  # body changed after signing
     assert (status, out["__type"]) == (400, "InvalidSignatureException")
 
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, dict(hdrs, Authorization=hdrs["Authorization"].rsplit("Signature=", 1)[0] + "Signature=!"),
-                        data)
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(dict(hdrs, Authorization=hdrs["Authorization"].rsplit("Signature=", 1)[0] + "Signature=!"),
+                           data)
     assert (status, out["__type"]) == (400, "IncompleteSignatureException")
 
-    # unsigned, naming itself: refused for an instance with an RSA key
-    status, out = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"},
-                          headers={"X-Ssm-Instance-Id": mi})
-    assert (status, out["__type"]) == (400, "MissingAuthenticationTokenException")
-    status, out = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    assert (status, out["__type"]) == (400, "MissingAuthenticationTokenException")
+    # unsigned (naming itself in a header does not help), or signed with an access key instead of the RSA key
+    for headers, creds in (({"X-Ssm-Instance-Id": mi}, None), (None, None), (None, ("testing", "testing", None))):
+        status, out = emu.raw("AmazonSSM.RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"},
+                              headers=headers, creds=creds)
+        assert (status, out["__type"]) == (400, "MissingAuthenticationTokenException"), (headers, creds, out)
 
-    hdrs, data = _signed(key, "mi-0123456789abcdef0", emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "x"})
-    status, out = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(key, "mi-0123456789abcdef0", "RequestManagedInstanceRoleToken", {"Fingerprint": "x"})
+    status, out = emu.post(hdrs, data)
     assert (status, out["__type"]) == (400, "InvalidInstanceId")
+
+
+@pytest.mark.parametrize("public_key", ["pk-edge-1", base64.b64encode(b"not der").decode()])
+def test_an_instance_without_an_rsa_key_cannot_authenticate(emu, server, public_key):
+    """No unsigned way in: an instance registered with a key that is no RSA key gets no role token."""
+    mi = emu.register_instance(emu.activation(), public_key, "fp-placeholder")
+    for op, body in (("RequestManagedInstanceRoleToken", {"Fingerprint": "fp-placeholder"}),
+                     ("UpdateManagedInstancePublicKey", {"NewPublicKey": ssm_auth.new_key()[1]})):
+        status, out = emu.raw(f"AmazonSSM.{op}", body, headers={"X-Ssm-Instance-Id": mi})
+        assert (status, out["__type"]) == (400, "MissingAuthenticationTokenException"), out
+        status, out = emu.post(*emu.rsa_signed(ssm_auth.new_key()[0], mi, op, body))
+        assert (status, out["__type"]) == (400, "InvalidSignatureException"), out
+        assert "cannot be verified" in out["Message"]
+    assert mi not in server.app.ssm.credentials.values()  # no role token was issued
 
 
 def test_public_key_rotation(emu, rsa_instance, server):
     key, mi = rsa_instance
     server.app.ssm.instances[mi].update_key_pair = True  # the service asks the agent to rotate
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(hdrs, data)
     assert status == 200 and out["UpdateKeyPair"] is True
     new, new_pub = ssm_auth.new_key()
-    hdrs, data = _signed(new, mi, emu.url, "UpdateManagedInstancePublicKey",
+    hdrs, data = emu.rsa_signed(new, mi, "UpdateManagedInstancePublicKey",
                          {"NewPublicKey": new_pub, "NewPublicKeyType": "Rsa"})
-    status, out = _post(emu.url, hdrs, data)  # must be signed with the current key
+    status, out = emu.post(hdrs, data)  # must be signed with the current key
     assert (status, out["__type"]) == (400, "InvalidSignatureException")
-    hdrs, data = _signed(key, mi, emu.url, "UpdateManagedInstancePublicKey",
+    hdrs, data = emu.rsa_signed(key, mi, "UpdateManagedInstancePublicKey",
                          {"NewPublicKey": new_pub, "NewPublicKeyType": "Rsa"})
-    assert _post(emu.url, hdrs, data) == (200, {})
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, hdrs, data)
+    assert emu.post(hdrs, data) == (200, {})
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(hdrs, data)
     assert (status, out["__type"]) == (400, "InvalidSignatureException")  # the old key no longer works
-    hdrs, data = _signed(new, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    status, out = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(new, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    status, out = emu.post(hdrs, data)
     assert status == 200 and out["AccessKeyId"] and out["UpdateKeyPair"] is False
-    hdrs, data = _signed(new, mi, emu.url, "UpdateManagedInstancePublicKey",
+    hdrs, data = emu.rsa_signed(new, mi, "UpdateManagedInstancePublicKey",
                          {"NewPublicKey": "pk-placeholder", "NewPublicKeyType": "Rsa"})
-    status, out = _post(emu.url, hdrs, data)
+    status, out = emu.post(hdrs, data)
     assert (status, out["__type"]) == (400, "InvalidParameters")
 
 
 def test_steady_state_agent_calls(emu, rsa_instance, server):
     key, mi = rsa_instance
-    hdrs, data = _signed(key, mi, emu.url, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
-    _, tok = _post(emu.url, hdrs, data)
+    hdrs, data = emu.rsa_signed(key, mi, "RequestManagedInstanceRoleToken", {"Fingerprint": "fp-rsa"})
+    _, tok = emu.post(hdrs, data)
     creds = (tok["AccessKeyId"], tok["SecretAccessKey"], tok["SessionToken"])
     assert emu.raw("AmazonSSM.ListInstanceAssociations", {"InstanceId": mi}, creds=creds) == (200, {"Associations": []})
     status, out = emu.raw("AmazonSSM.ListInstanceAssociations", {"InstanceId": mi})
