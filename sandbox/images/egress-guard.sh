@@ -3,7 +3,10 @@
 # machine: loopback, the docker networks (172.16.0.0/12: the sandbox network,
 # the emulator on its gateway, the host's own docker bridge for the ECS tasks),
 # the ECS credential endpoint 169.254.170.2 (NATed to the ECS agent by ecs-init)
-# and what EDGEOPS_SANDBOX_EGRESS_ALLOW adds (the VM: 10.0.2.2, the controller).
+# and what EDGEOPS_SANDBOX_EGRESS_ALLOW adds (the VM: 10.0.2.2, the controller),
+# and the host's own addresses (a VM's 10.0.2.15: the ECS agent's answers to
+# dockerd's awslogs driver, whose request to 169.254.170.2 ecs-init redirects
+# to 127.0.0.1:51679, go back to the host's own address).
 # Everything else is rejected: AWS's agents probe the EC2 instance metadata
 # (169.254.169.254) and fall back to *.amazonaws.com when an endpoint is not
 # set, and no test may send anything off this machine. A sandbox fixture, not
@@ -11,6 +14,7 @@
 set -eu
 CHAIN=EDGEOPS-SANDBOX-EGRESS
 iptables -N "$CHAIN" 2>/dev/null || iptables -F "$CHAIN"
+iptables -A "$CHAIN" -m addrtype --dst-type LOCAL -j RETURN
 for net in 127.0.0.0/8 172.16.0.0/12 169.254.170.2/32 ${EDGEOPS_SANDBOX_EGRESS_ALLOW:-}; do
     iptables -A "$CHAIN" -d "$net" -j RETURN
 done
