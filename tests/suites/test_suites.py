@@ -12,6 +12,21 @@ from suites import ROOT, selected
 
 LOGS = os.path.join(ROOT, ".tmp", "logs")
 TAIL = 80
+# Lines that say why a run failed, wherever they are in the log (Ansible's
+# "fatal:" results and the message lines after them, pytest's "E " lines).
+WHY = 12
+
+
+def _why(lines):
+    """The failure messages of a log: each Ansible fatal/FAILED! result with the
+    lines that follow it, and pytest's error lines; at most a few of each."""
+    picked = []
+    for i, line in enumerate(lines):
+        if line.startswith("fatal: [") or "FAILED! =>" in line:
+            picked.append("".join(lines[i:i + WHY]))
+        elif line.startswith("E   "):
+            picked.append(line)
+    return picked[:8]
 
 
 def _env():
@@ -57,8 +72,10 @@ def test_suite(name, command, purpose):
                 sys.stdout.write("    " + line)
         sys.stdout.write("<== %s %s in %.1f s\n" % (label, "passed" if rc == 0 else "FAILED (exit %d)" % rc, seconds))
         if rc != 0:
-            failures.append("suite %s failed with exit code %d; last %d lines of %s:\n%s"
-                            % (label, rc, TAIL, log, "".join(lines[-TAIL:])))
+            why = _why(lines)
+            failures.append("suite %s failed with exit code %d%s; last %d lines of %s:\n%s"
+                            % (label, rc, (", because:\n" + "".join(why) + "\n") if why else "",
+                               TAIL, log, "".join(lines[-TAIL:])))
     if len(parts) > 1:
         sys.stdout.write("<== %s: %d part(s) in %.1f s\n" % (name, len(parts), time.monotonic() - start))
     if failures:
