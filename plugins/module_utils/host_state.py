@@ -239,11 +239,30 @@ def sha256_of(data):
 
 
 # ---------------------------------------------------------------- the rule
+def registration_key_cleared(data):
+    """Whether the SSM agent's vault entry RegistrationKey (JSON of the
+    agent's instanceInfo: instanceID, region, privateKey, ...) says the
+    registration was cleared: AWS's agent's ``-register -clear`` empties it
+    and leaves the registration file as it was. None when the entry is missing
+    or not such JSON (nothing known). Only this boolean leaves the function:
+    the entry holds the instance's private key."""
+    if data is None:
+        return None
+    try:
+        info = json.loads(data.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    if not isinstance(info, dict) or "instanceID" not in info:
+        return None
+    return not info.get("instanceID")
+
+
 def decide(ssm, ecs_agent, cluster=None, region=None):
     """THE registration rule (documented in ecs_anywhere_host_info):
 
     1. no usable SSM registration (file missing, empty, corrupt, no or invalid
-       mi- id, no region) -> ``needs_registration``;
+       mi- id, no region; or the agent's vault says it was cleared) ->
+       ``needs_registration``;
     2. the SSM registration names another region than ``region``, or the ECS
        agent's state names a container instance in another cluster than
        ``cluster`` or another region -> ``registered_elsewhere``;
@@ -253,6 +272,13 @@ def decide(ssm, ecs_agent, cluster=None, region=None):
     empty ``cluster`` / ``region`` skips that comparison. Returns
     ``(state, reasons)``; for ``registered_elsewhere`` the reasons are exactly
     the conflicts."""
+    if ssm.get("cleared"):
+        reasons = ["the SSM registration was cleared (amazon-ssm-agent -register -clear): the agent's vault holds "
+                   "no managed instance, the registration file still names %s" % ssm["managed_instance_id"]]
+        if ecs_agent.get("container_instance_arn"):
+            reasons.append("the ECS agent still holds container instance %s from an earlier registration"
+                           % ecs_agent["container_instance_arn"])
+        return NEEDS_REGISTRATION, reasons
     if not ssm["usable"]:
         if not ssm["present"]:
             why = "no SSM registration (the registration file is missing)"
@@ -394,7 +420,10 @@ def probe(params, read_file, run_command=None, which=None, fetch=None, new_id=No
 
     ssm = parse_ssm_registration(text_of(paths["ssm_registration_file"]))
     ssm["registration_file"] = paths["ssm_registration_file"]
-    ssm["registration_key_present"] = read_file(paths["ssm_registration_key_file"]) is not None
+    key = read_file(paths["ssm_registration_key_file"])
+    ssm["registration_key_present"] = key is not None
+    ssm["cleared"] = bool(registration_key_cleared(key))
+    del key
     ssm["share_profile"] = parse_ssm_share_profile(text_of(paths["ssm_config_file"]))
 
     ecs_agent = parse_ecs_agent_state(text_of(paths["ecs_agent_state_file"]))

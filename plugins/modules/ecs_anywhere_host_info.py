@@ -15,7 +15,8 @@ description:
     B(no AWS call). Returns in one call what the collection's roles and playbooks need to know
     about the host, and the one rule that decides whether it must register.
   - "SSM registration: O(ssm_registration_file) (C({\"ManagedInstanceID\": \"mi-...\", \"Region\": \"...\"}))
-    and whether the registration key O(ssm_registration_key_file) exists."
+    and whether the registration key O(ssm_registration_key_file) exists, and whether it says the
+    registration was cleared (C(-register -clear))."
   - "ECS agent state: the container instance the agent registered, its cluster and region. Read from
     O(ecs_agent_state_file) (C(agent.json): C(ContainerInstanceArn), C(Cluster), C(Region)) when it
     names a container instance; else from O(ecs_agent_db_file), the bbolt database in which AWS's
@@ -36,8 +37,8 @@ description:
     interrupted run of a role left behind.
   - The effective user id the module runs as (RV(euid)).
   - "The rule, given O(cluster) and O(region) (RV(registration) and RV(reasons)):
-    no usable SSM registration (file missing, empty, not JSON, no or malformed C(mi-) id, no region)
-    is C(needs_registration);
+    no usable SSM registration (file missing, empty, not JSON, no or malformed C(mi-) id, no region,
+    or a registration the agent's vault says was cleared) is C(needs_registration);
     otherwise an SSM registration in another region than O(region), or an ECS agent state naming
     a container instance in another cluster than O(cluster) or in another region, is
     C(registered_elsewhere);
@@ -216,6 +217,14 @@ ssm:
       returned: always
     registration_key_present:
       description: Whether the registration key file exists.
+      type: bool
+      returned: always
+    cleared:
+      description:
+        - Whether the SSM agent's vault entry O(ssm_registration_key_file) says the registration was cleared
+          (AWS's C(amazon-ssm-agent -register -clear) empties it and leaves O(ssm_registration_file) as it was).
+          Only this boolean is taken from the entry, which holds the instance's private key.
+      version_added: 0.2.0
       type: bool
       returned: always
     share_profile:

@@ -406,3 +406,24 @@ def test_probe_ports_leftovers_modes_euid():
 def test_probe_without_a_system_reports_nothing_extra():
     r = Host({}).probe(packages=[], services=[], ecs_metadata_url="")
     assert r["ports"] == [] and r["leftovers"] == [] and r["modes"] == {} and r["euid"] is None
+
+
+def test_registration_key_cleared_reads_only_the_instance_id():
+    assert hs.registration_key_cleared(None) is None
+    assert hs.registration_key_cleared(b"not json") is None
+    assert hs.registration_key_cleared(b'{"other": 1}') is None
+    assert hs.registration_key_cleared(json.dumps({"instanceID": MI, "privateKey": "secret"}).encode()) is False
+    assert hs.registration_key_cleared(json.dumps({"instanceID": "", "region": "", "privateKey": ""}).encode()) is True
+
+
+def test_probe_cleared_registration_needs_registration_again():
+    """AWS's agent's -register -clear empties its vault entry and leaves the registration file."""
+    agent = json.dumps({"ContainerInstanceArn": ARN, "Cluster": "edge", "Region": "us-east-1"})
+    host = Host({REG: _reg(), KEY: json.dumps({"instanceID": "", "region": "", "privateKey": ""}), AGENT: agent})
+    r = host.probe(cluster="edge", region="us-east-1")
+    assert r["registration"] == hs.NEEDS_REGISTRATION and r["ssm"]["cleared"] is True
+    assert "cleared" in r["reasons"][0] and ARN in r["reasons"][1]
+    host = Host({REG: _reg(), KEY: json.dumps({"instanceID": MI, "privateKey": "PRIVATE-KEY-MATERIAL"}), AGENT: agent})
+    r = host.probe(cluster="edge", region="us-east-1")
+    assert r["registration"] == hs.REGISTERED and r["ssm"]["cleared"] is False
+    assert "PRIVATE-KEY-MATERIAL" not in json.dumps(r)
