@@ -33,8 +33,8 @@ description:
     their processes from C(/proc), the containers publishing them from C(docker ps)): a port held
     only by containers of an ECS task of O(cluster) is not free but not taken either (a re-run
     finds its own service there)."
-  - The paths that match O(leftover_globs) or hold the marker of O(leftover_markers): what an
-    interrupted run of a role left behind.
+  - The paths that match O(leftover_globs) or hold the marker of O(leftover_markers), that is what
+    an interrupted run of a role left behind.
   - The effective user id the module runs as (RV(euid)).
   - "The rule, given O(cluster) and O(region) (RV(registration) and RV(reasons)):
     no usable SSM registration (file missing, empty, not JSON, no or malformed C(mi-) id, no region,
@@ -136,7 +136,7 @@ options:
   leftover_markers:
     description:
       - Files reported in RV(leftovers) when they hold the given text (a marker line a role wrote),
-        C({path: marker}).
+        a mapping of path to marker.
     type: dict
     default: {}
     version_added: 0.2.0

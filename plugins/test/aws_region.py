@@ -10,7 +10,9 @@ author: edgeops platform team (@edgeops)
 version_added: 0.2.0
 short_description: Whether a value is an AWS region name
 description:
-  - True for a region name such as C(us-east-1), C(eu-west-3) or C(us-gov-west-1), that is two letters, one or more dash-separated words, a number. False for anything else, also for a value that is not a string. The modules of the collection use the same pattern.
+  - True for a region name such as C(us-east-1), C(eu-west-3) or C(us-gov-west-1), that is two letters,
+    one or more dash-separated words, a number. False for anything else, also for a value that is not a
+    string. The modules of the collection use the same pattern.
 options:
   _input:
     description: The value to test.

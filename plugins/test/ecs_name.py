@@ -10,7 +10,9 @@ author: edgeops platform team (@edgeops)
 version_added: 0.2.0
 short_description: Whether a value is an ECS cluster, service or task definition family name
 description:
-  - True for 1 to 255 letters, digits, hyphens and underscores (what ECS accepts for a cluster name, a service name and a task definition family), false for anything else, also for a value that is not a string.
+  - True for 1 to 255 letters, digits, hyphens and underscores (what ECS accepts for a cluster name, a
+    service name and a task definition family), false for anything else, also for a value that is not a
+    string.
 options:
   _input:
     description: The value to test.
