@@ -41,8 +41,24 @@ emulator_up() {
   echo "the emulator did not start; its log:" >&2; cat "$STATE/emulator.log" >&2; return 1
 }
 
+# Every edge container's systemd, dockerd and agents take inotify instances
+# from one per-user pool of this machine (root's, 128 by default): with 16
+# edge hosts it runs out, and AWS's ECS agent then panics at start
+# (fsnotify.Watcher.Add on a nil watcher, docker_task_engine_linux.go). A real
+# fleet has one pool per host; the sandbox raises this machine's to 64 per
+# edge host (never lowers it).
+inotify_pool() {
+  local want=$(( EDGES * 64 + 128 )) have
+  have=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+  if [ "$have" -lt "$want" ]; then
+    say "raising fs.inotify.max_user_instances from $have to $want (one pool for $EDGES edge containers)"
+    sysctl -q -w fs.inotify.max_user_instances="$want" || say "could not raise it: run as root, or expect ECS agent panics with many edge hosts"
+  fi
+}
+
 up() {
   mkdir -p "$STATE"
+  inotify_pool
   say "building images and AWS's agent packages (cached on their inputs)"
   "$HERE/images/build.sh"
   "$HERE/agents/build.sh" >/dev/null
