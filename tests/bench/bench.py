@@ -55,9 +55,12 @@ def measure(box, *runs):
 
 
 def edge_memory(host):
-    out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", host],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    return out.split("/")[0].strip() or "?"
+    """Resident memory of everything in one edge container (agents, dockerd, nginx), summed
+    from `docker top`: docker stats reads the memory cgroup, which this engine may not account."""
+    out = subprocess.run(["docker", "top", host, "-eo", "rss"],
+                         capture_output=True, text=True, check=False).stdout.split()
+    kib = sum(int(v) for v in out[1:] if v.isdigit())
+    return "%.0f MiB" % (kib / 1024.0) if kib else "?"
 
 
 def main():
@@ -94,7 +97,7 @@ def main():
             name, f["seconds"], f["changed"], calls, calls / hosts, f["counts"].get("ssm.CreateActivation", 0),
             f["cpu"], f["cpu"] / max(f["tasks"], 1)))
         print("%-30s %8s %8s %9s %9s %10s %9.1f" % ("", "", "", "", "", "CPU/host", f["cpu"] / hosts))
-    print("\nmemory of one edge host (docker stats, %d-host sandbox after site.yml): %s" % (max(sizes), memory))
+    print("\nmemory of one edge host (RSS summed, %d-host sandbox after site.yml): %s" % (max(sizes), memory))
     print("\nAWS calls by operation:")
     ops = sorted({op for r in rows for op in r[2]["counts"]})
     print("%-44s" % "operation" + "".join("%12s" % (r[0].split(",")[0][:8] + "/" + str(r[1])) for r in rows))
