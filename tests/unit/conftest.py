@@ -59,11 +59,12 @@ def fake_time(monkeypatch):
 
 @pytest.fixture
 def aws(fake_time):
-    """``aws.ecs``/``aws.ssm``: retrying clients over the fakes; ``aws.raw_*``: the fakes."""
+    """``aws.ecs``/``aws.ssm``: retrying clients over the fakes; ``aws.raw_*``: the fakes (IAM too)."""
 
     class Aws:
         raw_ecs = fakes.FakeEcs()
         raw_ssm = fakes.FakeSsm()
+        raw_iam = fakes.FakeIam()
         ecs = RetryingBotoClientWrapper(raw_ecs, common.RETRY_DECORATOR)
         ssm = RetryingBotoClientWrapper(raw_ssm, common.RETRY_DECORATOR)
         time = fake_time
@@ -107,10 +108,10 @@ def run_module(monkeypatch):
 @pytest.fixture
 def run(aws, run_module, monkeypatch):
     """``run_module`` for the AWS modules: their clients (with the module's retry
-    decorator) talk to ``aws.raw_ecs`` / ``aws.raw_ssm``, region us-east-1."""
+    decorator) talk to ``aws.raw_ecs`` / ``aws.raw_ssm`` / ``aws.raw_iam``, region us-east-1."""
 
     def client(self, service, retry_decorator=None, **kwargs):
-        raw = {"ecs": aws.raw_ecs, "ssm": aws.raw_ssm}[service]
+        raw = {"ecs": aws.raw_ecs, "ssm": aws.raw_ssm, "iam": aws.raw_iam}[service]
         return RetryingBotoClientWrapper(raw, retry_decorator)
 
     monkeypatch.setattr(AnsibleAWSModule, "client", client)

@@ -26,6 +26,9 @@ class LimitExceeded(AssertionError):
 
 
 class _Base:
+    # the error code the service throttles with (IAM and STS answer "Throttling")
+    THROTTLE_CODE = "ThrottlingException"
+
     def __init__(self):
         self.calls = []
         self.throttle = {}  # operation -> number of ThrottlingException to raise first
@@ -38,7 +41,7 @@ class _Base:
             raise client_error(self.errors[op], f"{op} failed ({self.errors[op]})", op)
         if self.throttle.get(op):
             self.throttle[op] -= 1
-            raise client_error("ThrottlingException", "Rate exceeded", op)
+            raise client_error(self.THROTTLE_CODE, "Rate exceeded", op)
 
     def count(self, op):
         return sum(1 for name, dummy in self.calls if name == op)
@@ -479,3 +482,56 @@ class FakeSsm(_Base):
             raise client_error("InvalidActivation", "not found")
         del self.activations[kw["ActivationId"]]
         return {}
+
+
+class _FakePages:
+    """What ``client.get_paginator(op).paginate(**kw)`` returns, for amazon.aws's
+    helpers that page with ``build_full_result()``."""
+
+    def __init__(self, fake, op, kwargs):
+        self.fake, self.op, self.kwargs = fake, op, kwargs
+
+    def build_full_result(self):
+        return getattr(self.fake, self.op)(**self.kwargs)
+
+
+class _FakePaginator:
+    def __init__(self, fake, op):
+        self.fake, self.op = fake, op
+
+    def paginate(self, **kwargs):
+        return _FakePages(self.fake, self.op, kwargs)
+
+
+class FakeIam(_Base):
+    THROTTLE_CODE = "Throttling"
+
+    def __init__(self):
+        super().__init__()
+        self.roles = {}  # name -> GetRole's Role
+        self.attached = {}  # name -> [AttachedPolicies]
+
+    def add_role(self, name, service="ssm.amazonaws.com", tags=None, policies=()):
+        self.roles[name] = {
+            "RoleName": name, "RoleId": "AROA%016d" % len(self.roles), "Path": "/",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]},
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        }
+        self.attached[name] = [{"PolicyName": p.rsplit("/", 1)[-1], "PolicyArn": p} for p in policies]
+
+    def get_role(self, **kw):
+        self._call("GetRole", kw)
+        if kw["RoleName"] not in self.roles:
+            raise client_error("NoSuchEntity", f"The role with name {kw['RoleName']} cannot be found.", "GetRole")
+        return {"Role": dict(self.roles[kw["RoleName"]])}
+
+    def list_attached_role_policies(self, **kw):
+        self._call("ListAttachedRolePolicies", kw)
+        if kw["RoleName"] not in self.roles:
+            raise client_error("NoSuchEntity", f"The role with name {kw['RoleName']} cannot be found.", "ListAttachedRolePolicies")
+        return {"AttachedPolicies": list(self.attached[kw["RoleName"]])}
+
+    def get_paginator(self, op):
+        return _FakePaginator(self, op)
