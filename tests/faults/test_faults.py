@@ -12,6 +12,9 @@ converges. The cases share one sandbox and run in file order:
 | port taken | the service's host port held by another process on one host |
 | mirror never answers | the package base URL accepts connections and never answers |
 | mirror 404 | the package base URL answers 404 |
+| another cluster | the host role asked for another cluster than the host's registration |
+| tampered packages, unsupported OS | packages changed after signing; a host that is not a supported OS |
+| expired activation | an activation given to the host role after it expired |
 """
 
 import datetime
@@ -21,7 +24,7 @@ import signal
 import threading
 import time
 
-from sandbox.harness import Run, edge
+from sandbox.harness import ROOT, Run, edge
 
 CLUSTER = "sandbox"
 # an activation sized to a run of 1-2 hosts lasts 15 + 5 minutes (ssm_activation defaults)
@@ -306,3 +309,98 @@ def test_mirror_404_names_the_status_and_the_url(sandbox):
     assert "Request failed: HTTP Error 404: File not found for %s" % missing in flat(run.out), run.out[-5000:]
     assert installed_version(host, "amazon-ssm-agent") == before
     assert_nothing_of_the_role_left(host)
+
+
+# --- the bad inputs Molecule's verify used to hold (molecule/resources/negative.yml) ---
+
+HOST_STATE = r"""
+dpkg-query -W -f='${Package} ${db:Status-Status} ${Version}\n' amazon-ssm-agent amazon-ecs-init 2>/dev/null || true
+for f in /etc/ecs/ecs.config /var/lib/ecs/ecs.config /etc/amazon/ssm/amazon-ssm-agent.json \
+         /var/lib/amazon/ssm/registration /usr/sbin/policy-rc.d; do
+  if [ -e "$f" ]; then echo "$f $(stat -c %a "$f") $(sha256sum < "$f" | cut -c1-16)"; else echo "$f absent"; fi
+done
+# AWS's agents rewrite these themselves: their mode only
+for f in /var/lib/ecs/data/agent.db /var/lib/amazon/ssm/Vault/Store/RegistrationKey; do
+  if [ -e "$f" ]; then echo "$f $(stat -c %a "$f")"; else echo "$f absent"; fi
+done
+for s in amazon-ssm-agent ecs; do
+  echo "$s enabled=$(systemctl is-enabled "$s" 2>/dev/null) active=$(systemctl is-active "$s" 2>/dev/null)"
+done
+echo "temp dirs: $(ls -d /tmp/ecs-anywhere-host.* 2>/dev/null | wc -l)"
+"""
+
+
+def host_state(host):
+    """What the host role could change on a host: packages, its files (mode and hash), the agents' units."""
+    return edge(host, "bash", "-c", HOST_STATE).stdout.splitlines()
+
+
+def test_a_host_registered_to_another_cluster_is_left_as_it_is(sandbox):
+    host = sandbox.hosts[0]
+    before = host_state(host)
+    assert "amazon-ssm-agent enabled=enabled active=active" in before, before
+    run = sandbox.playbook("tests/faults/playbooks/host_role.yml", "--limit", host, "-e",
+                           json.dumps({"ecs_anywhere_host_cluster": "faults-other"}), check_rc=False)
+    assert run.rc != 0
+    out = flat(run.out)
+    for text in ("%s is already registered elsewhere" % host, "registered to cluster ",
+                 "This play asks for cluster 'faults-other'", "ecs_anywhere_host_reregister", "Nothing was changed"):
+        assert text in out, (text, run.out[-4000:])
+    assert host_state(host) == before
+
+
+def test_tampered_packages_and_an_unsupported_os_fail_before_anything(sandbox, aws):
+    """One site.yml run: one host pretends to run Gentoo, the other (agents removed) gets packages
+    changed after signing. Neither is touched, only the second counts for the activation."""
+    pretend, fresh = sandbox.hosts
+    sandbox.playbook("playbooks/decommission.yml", "--limit", fresh, "-e", json.dumps({
+        "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
+        "ecs_anywhere_decommission_wait_timeout": 60}))
+    assert installed_version(fresh, "amazon-ssm-agent") == ""
+    before = host_state(pretend)
+    with ActivationWatch(aws) as watch:
+        run = sandbox.playbook("tests/faults/playbooks/pretend_os.yml", "-e", json.dumps({
+            "faults_pretend_hosts": pretend,
+            "ecs_anywhere_host_package_dir": os.path.join(ROOT, ".cache", "mirror", "tampered")}),
+            check_rc=False)
+    assert run.rc != 0
+    out = flat(run.out)
+    for text in ("Unsupported OS on %s: Gentoo 2.15 (OS family Gentoo)." % pretend,
+                 "Nothing was changed; remove %s from the edge group." % pretend,
+                 "GPG signature check FAILED for", "BAD signature", "Nothing was installed"):
+        assert text in out, (text, run.out[-5000:])
+    assert host_state(pretend) == before
+    assert installed_version(fresh, "amazon-ssm-agent") == "" and installed_version(fresh, "amazon-ecs-init") == ""
+    assert edge(fresh, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
+    assert_nothing_of_the_role_left(fresh)
+    # the Gentoo host failed its checks before the activation was sized; the run deleted its own
+    assert [a["RegistrationLimit"] for a in watch.seen.values()] == [1]
+    assert watch.ids() - watch.before == set()
+
+
+def test_an_expired_activation_fails_naming_it_and_a_rerun_registers(sandbox, aws):
+    host = sandbox.hosts[1]
+    act = aws["ssm"].create_activation(
+        IamRole="ecs-anywhere-%s-instance" % CLUSTER, RegistrationLimit=1,
+        ExpirationDate=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    sandbox.emulator("clock", "POST", {"advance_seconds": 7200})
+    try:
+        run = sandbox.playbook("tests/faults/playbooks/host_role.yml", "--limit", host, "-e", json.dumps({
+            "ecs_anywhere_host_activation_id": act["ActivationId"],
+            "ecs_anywhere_host_activation_code": act["ActivationCode"]}), check_rc=False)
+    finally:
+        sandbox.emulator("clock", "POST", {"advance_seconds": -7200})
+        aws["ssm"].delete_activation(ActivationId=act["ActivationId"])
+    assert run.rc != 0
+    out = flat(run.out)
+    assert "SSM registration of %s failed" % host in out, run.out[-5000:]
+    assert "expired" in out.lower() and "create a new one (edgeops.ecs_anywhere.ssm_activation)" in out
+    assert act["ActivationCode"] not in run.out
+    state = host_state(host)
+    assert "/var/lib/amazon/ssm/registration absent" in state
+    assert [s for s in state if "active=active" in s] == [], state
+    assert_nothing_of_the_role_left(host)
+
+    sandbox.playbook("site.yml", "--limit", host + ",localhost")
+    mi, cis = registered(aws, sandbox, host)
+    assert mi.startswith("mi-") and cis == 1
