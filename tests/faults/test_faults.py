@@ -9,11 +9,11 @@ converges. The cases share one sandbox and run in file order:
 | newline names | a cluster name with a trailing newline (a YAML block-scalar slip) |
 | forgotten by AWS | the host's registration deregistered on the AWS side, its files left |
 | killed during apt-get | SIGKILL of the run while apt-get installs the agents |
+| tampered packages, unsupported OS | packages changed after signing; a host that is not a supported OS |
 | port taken | the service's host port held by another process on one host |
 | mirror never answers | the package base URL accepts connections and never answers |
 | mirror 404 | the package base URL answers 404 |
 | another cluster | the host role asked for another cluster than the host's registration |
-| tampered packages, unsupported OS | packages changed after signing; a host that is not a supported OS |
 | expired activation | an activation given to the host role after it expired |
 """
 
@@ -127,6 +127,35 @@ def test_killed_during_apt_get_leaves_nothing_of_the_role_for_good(sandbox, aws)
         a["ActivationId"] for a in leftover_acts]
     again = sandbox.playbook("site.yml", "--limit", host + ",localhost")
     assert again.recap()[host]["changed"] == 0
+
+
+def test_tampered_packages_and_an_unsupported_os_fail_before_anything(sandbox, aws):
+    """One site.yml run: one host pretends to run Gentoo, the other (agents removed) gets packages
+    changed after signing. Neither is touched, only the second counts for the activation."""
+    pretend, fresh = sandbox.hosts
+    sandbox.playbook("playbooks/decommission.yml", "--limit", fresh, "-e", json.dumps({
+        "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
+        "ecs_anywhere_decommission_wait_timeout": 60}))
+    assert installed_version(fresh, "amazon-ssm-agent") == ""
+    before = host_state(pretend)
+    with ActivationWatch(aws) as watch:
+        run = sandbox.playbook("tests/faults/playbooks/pretend_os.yml", "-e", json.dumps({
+            "faults_pretend_hosts": pretend,
+            "ecs_anywhere_host_package_dir": os.path.join(ROOT, ".cache", "mirror", "tampered")}),
+            check_rc=False)
+    assert run.rc != 0
+    out = flat(run.out)
+    for text in ("Unsupported OS on %s: Gentoo 2.15 (OS family Gentoo)." % pretend,
+                 "Nothing was changed; remove %s from the edge group." % pretend,
+                 "GPG signature check FAILED for", "BAD signature", "Nothing was installed"):
+        assert text in out, (text, run.out[-5000:])
+    assert host_state(pretend) == before
+    assert installed_version(fresh, "amazon-ssm-agent") == "" and installed_version(fresh, "amazon-ecs-init") == ""
+    assert edge(fresh, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
+    assert_nothing_of_the_role_left(fresh)
+    # the Gentoo host failed its checks before the activation was sized; the run deleted its own
+    assert [a["RegistrationLimit"] for a in watch.seen.values()] == [1]
+    assert watch.ids() - watch.before == set()
 
 
 def start_on_edge(host, script):
@@ -347,35 +376,6 @@ def test_a_host_registered_to_another_cluster_is_left_as_it_is(sandbox):
                  "This play asks for cluster 'faults-other'", "ecs_anywhere_host_reregister", "Nothing was changed"):
         assert text in out, (text, run.out[-4000:])
     assert host_state(host) == before
-
-
-def test_tampered_packages_and_an_unsupported_os_fail_before_anything(sandbox, aws):
-    """One site.yml run: one host pretends to run Gentoo, the other (agents removed) gets packages
-    changed after signing. Neither is touched, only the second counts for the activation."""
-    pretend, fresh = sandbox.hosts
-    sandbox.playbook("playbooks/decommission.yml", "--limit", fresh, "-e", json.dumps({
-        "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
-        "ecs_anywhere_decommission_wait_timeout": 60}))
-    assert installed_version(fresh, "amazon-ssm-agent") == ""
-    before = host_state(pretend)
-    with ActivationWatch(aws) as watch:
-        run = sandbox.playbook("tests/faults/playbooks/pretend_os.yml", "-e", json.dumps({
-            "faults_pretend_hosts": pretend,
-            "ecs_anywhere_host_package_dir": os.path.join(ROOT, ".cache", "mirror", "tampered")}),
-            check_rc=False)
-    assert run.rc != 0
-    out = flat(run.out)
-    for text in ("Unsupported OS on %s: Gentoo 2.15 (OS family Gentoo)." % pretend,
-                 "Nothing was changed; remove %s from the edge group." % pretend,
-                 "GPG signature check FAILED for", "BAD signature", "Nothing was installed"):
-        assert text in out, (text, run.out[-5000:])
-    assert host_state(pretend) == before
-    assert installed_version(fresh, "amazon-ssm-agent") == "" and installed_version(fresh, "amazon-ecs-init") == ""
-    assert edge(fresh, "test", "-e", "/var/lib/amazon/ssm/registration").returncode != 0
-    assert_nothing_of_the_role_left(fresh)
-    # the Gentoo host failed its checks before the activation was sized; the run deleted its own
-    assert [a["RegistrationLimit"] for a in watch.seen.values()] == [1]
-    assert watch.ids() - watch.before == set()
 
 
 def test_an_expired_activation_fails_naming_it_and_a_rerun_registers(sandbox, aws):
