@@ -133,10 +133,7 @@ def test_tampered_packages_and_an_unsupported_os_fail_before_anything(sandbox, a
     """One site.yml run: one host pretends to run Gentoo, the other (agents removed) gets packages
     changed after signing. Neither is touched, only the second counts for the activation."""
     pretend, fresh = sandbox.hosts
-    sandbox.playbook("playbooks/decommission.yml", "--limit", fresh, "-e", json.dumps({
-        "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
-        "ecs_anywhere_decommission_wait_timeout": 60}))
-    assert installed_version(fresh, "amazon-ssm-agent") == ""
+    make_bare(sandbox, fresh)
     before = host_state(pretend)
     with ActivationWatch(aws) as watch:
         run = sandbox.playbook("tests/faults/playbooks/pretend_os.yml", "-e", json.dumps({
@@ -156,6 +153,16 @@ def test_tampered_packages_and_an_unsupported_os_fail_before_anything(sandbox, a
     # the Gentoo host failed its checks before the activation was sized; the run deleted its own
     assert [a["RegistrationLimit"] for a in watch.seen.values()] == [1]
     assert watch.ids() - watch.before == set()
+
+
+def make_bare(sandbox, host):
+    """A fresh host again, when it is not: deregistered, agents and their state removed."""
+    if (edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode == 0
+            or installed_version(host, "amazon-ssm-agent")):
+        sandbox.playbook("playbooks/decommission.yml", "--limit", host, "-e", json.dumps({
+            "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
+            "ecs_anywhere_decommission_wait_timeout": 60}))
+    assert installed_version(host, "amazon-ssm-agent") == ""
 
 
 def start_on_edge(host, script):
@@ -216,13 +223,7 @@ class ActivationWatch:
 def test_port_taken_by_another_process_fails_before_anything_is_installed(sandbox, aws):
     """One host's service port is held by a foreign process; the other host's by our own nginx task."""
     ours, host = sandbox.hosts
-    if (edge(host, "test", "-e", "/var/lib/amazon/ssm/registration").returncode == 0
-            or installed_version(host, "amazon-ssm-agent")):
-        # a fresh host again: deregistered, agents and their state removed
-        sandbox.playbook("playbooks/decommission.yml", "--limit", host, "-e", json.dumps({
-            "ecs_anywhere_decommission_uninstall": True, "ecs_anywhere_decommission_force": True,
-            "ecs_anywhere_decommission_wait_timeout": 60}))
-    assert installed_version(host, "amazon-ssm-agent") == ""
+    make_bare(sandbox, host)
     # ours may register in this run (alone: the cluster may not exist yet; in the suite: an earlier
     # case may have left it for the AWS side to forget): compare its registration before and after
     ours_before = edge(ours, "cat", "/var/lib/amazon/ssm/registration").stdout
@@ -380,6 +381,7 @@ def test_a_host_registered_to_another_cluster_is_left_as_it_is(sandbox):
 
 def test_an_expired_activation_fails_naming_it_and_a_rerun_registers(sandbox, aws):
     host = sandbox.hosts[1]
+    make_bare(sandbox, host)
     act = aws["ssm"].create_activation(
         IamRole="ecs-anywhere-%s-instance" % CLUSTER, RegistrationLimit=1,
         ExpirationDate=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
