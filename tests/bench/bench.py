@@ -74,7 +74,8 @@ def edge_memory(host):
     from `docker top`: docker stats reads the memory cgroup, which this engine may not account."""
     out = subprocess.run(["docker", "top", host, "-o", "pid,rss"],  # docker top needs the pid column
                          capture_output=True, text=True, check=False).stdout.splitlines()
-    kib = sum(int(line.split()[1]) for line in out[1:] if len(line.split()) == 2 and line.split()[1].isdigit())
+    rss = [line.split()[-1] for line in out[1:]]
+    kib = sum(int(v) for v in rss if v.isdigit())
     return "%.0f MiB" % (kib / 1024.0) if kib else "?"
 
 
