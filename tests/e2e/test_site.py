@@ -1,12 +1,13 @@
 """site.yml on four edge containers, asserting AWS state read back from the
 emulator and what the edge hosts serve: check mode, two sliced runs started at
-the same moment, idempotence, a --limit run, decommission, re-registration and
-teardown, in a shared account (another workload's IAM roles exist beside ours
-and must come out of it all unchanged). The steps build on each other and run
-in file order."""
+the same moment, idempotence, a --limit run, decommission, a rolling agent
+upgrade, re-registration and teardown, in a shared account (another workload's
+IAM roles exist beside ours and must come out of it all unchanged). The steps
+build on each other and run in file order."""
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -254,6 +255,130 @@ def test_decommission_one_host(playbook, aws):
     assert "[default]" not in creds.stdout, creds.stdout
     mode = edge(gone, "stat", "-c", "%a", "/root/.aws/credentials").stdout.strip()
     assert mode == "600", mode
+
+
+def agent_versions_file():
+    """KEY=VALUE lines of sandbox/agents/VERSIONS (the pinned and the NEXT release)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "agents", "VERSIONS")
+    with open(path) as f:
+        return dict(line.strip().split("=", 1) for line in f if "=" in line and not line.startswith("#"))
+
+
+class ServiceWatch(threading.Thread):
+    """Polls the nginx service's running count and each container instance's
+    status while a playbook runs: the lowest count, and every status seen."""
+
+    def __init__(self, aws):
+        super().__init__(daemon=True)
+        self.aws, self.stop, self.counts, self.statuses = aws, threading.Event(), [], {}
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                svc = self.aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
+                self.counts.append(svc["runningCount"])
+                for ci in instances(self.aws):
+                    self.statuses.setdefault(ci["ec2InstanceId"], set()).add(ci["status"])
+            except Exception:  # pylint: disable=broad-except  # a missed sample is not a result
+                pass
+            self.stop.wait(1)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join(10)
+
+
+def installed(host, package):
+    return edge(host, "dpkg-query", "-W", "-f=${Version}", package).stdout.strip()
+
+
+def ecs_side(aws, host):
+    """(status, agentVersion, agentConnected) of the host's container instance."""
+    mi = registered_mi(host)
+    ci = [c for c in instances(aws) if c["ec2InstanceId"] == mi][0]
+    return ci["status"], ci["versionInfo"]["agentVersion"], ci["agentConnected"]
+
+
+def ssm_version(aws, host):
+    info = aws["ssm"].describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [registered_mi(host)]}])["InstanceInformationList"]
+    return info[0]["AgentVersion"]
+
+
+def test_rolling_upgrade_keeps_two_of_three_serving(playbook, sandbox, aws):
+    """playbooks/upgrade_agents.yml on the three hosts left after the
+    decommission, to the NEXT release of the sandbox mirror (the same sources
+    rebuilt under the following release numbers), one host at a time: the
+    nginx DAEMON service never runs fewer than two tasks. A batch that fails
+    (its packages signed by a key outside the pinned fingerprints) stops the
+    rollout: the host is named and left DRAINING with nothing installed, the
+    next one is not touched; the re-run resumes it, skips the upgraded host, and
+    a third run changes nothing. The fleet stays pinned to the NEXT release
+    (host_vars) for the rest of the file."""
+    v = agent_versions_file()
+    fleet, spare = HOSTS[:-1], HOSTS[-1]  # the spare was decommissioned above
+    first, failing, last = fleet
+    host_vars = os.path.join(sandbox.inventory, "host_vars")
+    os.makedirs(host_vars, exist_ok=True)
+    pins = ("ecs_anywhere_host_ssm_agent_version: \"%s\"\necs_anywhere_host_ecs_init_version: \"%s\"\n"
+            % (v["NEXT_SSM_AGENT_VERSION"], v["NEXT_ECS_INIT_VERSION"]))
+    for host in HOSTS:
+        with open(os.path.join(host_vars, host + ".yml"), "w") as f:
+            f.write(pins)
+    old = {"amazon-ssm-agent": v["SSM_AGENT_DEB_VERSION"], "amazon-ecs-init": v["ECS_INIT_DEB_VERSION"]}
+    new = {"amazon-ssm-agent": v["NEXT_SSM_AGENT_DEB_VERSION"], "amazon-ecs-init": v["NEXT_ECS_INIT_DEB_VERSION"]}
+    limit = ("--limit", ",".join(fleet))
+
+    # check mode: says what it would do, drains nothing, installs nothing
+    with ServiceWatch(aws) as watch:
+        run = playbook("playbooks/upgrade_agents.yml", *limit, "--check", "--diff")
+    assert "3 host(s) to upgrade" in run.out, run.out[-3000:]
+    assert all(watch.statuses[registered_mi(h)] == {"ACTIVE"} for h in fleet), watch.statuses
+    assert all({p: installed(h, p) for p in old} == old for h in fleet)
+
+    # the second host's packages now look signed by a key outside its pinned fingerprints
+    with open(os.path.join(host_vars, failing + ".yml"), "a") as f:
+        f.write("ecs_anywhere_host_gpg_fingerprints: [\"%s\"]\n" % ("0" * 40))
+    with ServiceWatch(aws) as watch:
+        run = playbook("playbooks/upgrade_agents.yml", *limit, check_rc=False)
+    assert run.rc != 0
+    assert "The agent upgrade stopped at %s (%s" % (failing, registered_mi(failing)) in run.out, run.out[-3000:]
+    assert "Not upgraded yet: %s." % last in run.out, run.out[-3000:]
+    assert min(watch.counts) >= 2, watch.counts
+    assert ecs_side(aws, first) == ("ACTIVE", v["NEXT_ECS_AGENT_VERSION"], True)
+    assert ssm_version(aws, first) == v["NEXT_SSM_AGENT_VERSION"]
+    assert {p: installed(first, p) for p in new} == new
+    assert ecs_side(aws, failing)[0] == "DRAINING"
+    assert {p: installed(failing, p) for p in old} == old, "nothing installed on the failed host"
+    assert edge(failing, "test", "-e", "/var/lib/edgeops-ecs-anywhere/upgrade-in-progress.json").returncode == 0
+    assert ecs_side(aws, last) == ("ACTIVE", v["ECS_AGENT_VERSION"], True)
+    assert watch.statuses[registered_mi(last)] == {"ACTIVE"}, "the host after the failed one is not touched"
+    assert running_tasks(aws, 2) == 2
+
+    with open(os.path.join(host_vars, failing + ".yml"), "w") as f:
+        f.write(pins)
+    with ServiceWatch(aws) as watch:
+        run = playbook("playbooks/upgrade_agents.yml", *limit)
+    assert min(watch.counts) >= 2, watch.counts
+    assert watch.statuses[registered_mi(first)] == {"ACTIVE"}, "an upgraded host is not drained again"
+    assert run.recap()[first]["changed"] == 0
+    for host in fleet:
+        assert ecs_side(aws, host) == ("ACTIVE", v["NEXT_ECS_AGENT_VERSION"], True), host
+        assert ssm_version(aws, host) == v["NEXT_SSM_AGENT_VERSION"], host
+        assert {p: installed(host, p) for p in new} == new, host
+        assert edge(host, "test", "-e", "/var/lib/edgeops-ecs-anywhere/upgrade-in-progress.json").returncode != 0
+    assert running_tasks(aws, len(fleet)) == len(fleet)
+    for host in fleet:
+        ok, got = nginx_answers(host)
+        assert ok, "%s answered: %s" % (host, got)
+
+    recap = playbook("playbooks/upgrade_agents.yml", *limit).recap()
+    assert {h: r["changed"] for h, r in recap.items() if r["changed"]} == {}
+    assert spare not in recap
 
 
 def test_register_it_again(playbook, aws):
