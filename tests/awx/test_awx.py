@@ -38,6 +38,7 @@ TEMPLATES = {
     "decommission": "ECS Anywhere - decommission host",
     "teardown": "ECS Anywhere - teardown",
     "verify": "ECS Anywhere - verify",
+    "upgrade": "ECS Anywhere - upgrade agents",
 }
 WORKFLOW = "ECS Anywhere - site and verify"
 
@@ -137,7 +138,7 @@ def test_every_awx_task_passes_the_module_argument_specs(tmp_path):
     modules = [r["module"] for r in records]
     assert modules == [
         "execution_environment", "project", "credential", "inventory", "inventory_source",
-        "job_template", "job_template", "job_template", "job_template", "workflow_job_template",
+        "job_template", "job_template", "job_template", "job_template", "job_template", "workflow_job_template",
     ]
     # no secret reaches the output or the record
     for secret in (SECRET, ACCESS_KEY):
@@ -165,6 +166,7 @@ def test_objects_are_configured_as_the_quick_start_needs(tmp_path):
         TEMPLATES["decommission"]: "playbooks/decommission.yml",
         TEMPLATES["teardown"]: "playbooks/teardown.yml",
         TEMPLATES["verify"]: "playbooks/verify.yml",
+        TEMPLATES["upgrade"]: "playbooks/upgrade_agents.yml",
     }
 
     def survey_vars(name):
@@ -182,6 +184,9 @@ def test_objects_are_configured_as_the_quick_start_needs(tmp_path):
     dvars = survey_vars(TEMPLATES["decommission"])
     for var in ("ecs_anywhere_decommission_force", "ecs_anywhere_decommission_uninstall"):
         assert dvars[var]["required"] is True and dvars[var]["default"] == "false"
+    uvars = survey_vars(TEMPLATES["upgrade"])
+    assert (uvars["ecs_anywhere_upgrade_batch_size"]["default"], uvars["ecs_anywhere_upgrade_max_fail_percentage"]["default"]) == (1, 0)
+    assert jts[TEMPLATES["upgrade"]]["params"].get("job_slice_count") is None, "a sliced rollout drains several hosts at once"
     confirm = survey_vars(TEMPLATES["teardown"])["ecs_anywhere_teardown_confirm"]
     # teardown.yml runs only when this answer equals the cluster name: no default to click through
     assert confirm["required"] is True and confirm["type"] == "text" and not confirm.get("default")
