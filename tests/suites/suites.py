@@ -44,7 +44,7 @@ SUITES = [
                     ("faults", "pytest -q -p no:cacheprovider tests/faults")],
      "ecs_anywhere_host on two edge containers (Molecule), and concurrently, each on a sandbox of its "
      "own: site.yml on four hosts (two sliced runs at once, --limit, foreign IAM roles), decommission, "
-     "re-registration and teardown; and the fault catalogue (throttling, bad names, a killed run)"),
+     "a rolling agent upgrade, re-registration and teardown; and the fault catalogue (throttling, bad names, a killed run)"),
     ("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role"),
 ]
 
