@@ -505,7 +505,7 @@ class EcsBackend:
         ci = Obj(id=cid, region=region, cluster=cluster.name, arn=self._arn(region, "container-instance", f"{cluster.name}/{cid}"),
                  ec2_id=ec2_id, status="ACTIVE", status_reason="", version=1, registered_at=self.clock.now(),
                  last_seen=self.clock.now(), virtual=virtual, virtual_connected=True, auto_run=auto_run,
-                 start_failure=start_failure or "", acs_open=0, acs_seq=0,
+                 start_failure=start_failure or "", acs_open=0, acs_seq=0, client_token=None,
                  tags={}, attributes={}, resources=[], version_info={})
         self._apply_registration(ci, resources, version_info, attributes, tags)
         self.instances.setdefault(region, {})[cid] = ci
@@ -556,9 +556,16 @@ class EcsBackend:
             ci.version += 1
             ci.last_seen = self.clock.now()
         else:
-            ci = self.register_instance(ctx.region, c, caller.id, resources=body.get("totalResources"),
-                                        version_info=body.get("versionInfo"), attributes=body.get("attributes"),
-                                        tags=body.get("tags"))
+            # AWS's agent sends its registration token as clientToken, and its SDK retries a
+            # call that timed out: the same token returns the same container instance.
+            token = body.get("clientToken")
+            ci = next((x for x in self._cluster_instances(ctx.region, c)
+                       if token and x.client_token == token and x.ec2_id == caller.id and x.status != "INACTIVE"), None)
+            if ci is None:
+                ci = self.register_instance(ctx.region, c, caller.id, resources=body.get("totalResources"),
+                                            version_info=body.get("versionInfo"), attributes=body.get("attributes"),
+                                            tags=body.get("tags"))
+                ci.client_token = token
         return {"_refresh": lambda: {"containerInstance": self._ci_json(ci, ["TAGS"])}}
 
     def op_ListContainerInstances(self, body, ctx):

@@ -95,6 +95,29 @@ def test_register_container_instance_as_managed_instance(emu):
     assert len(ecs.list_container_instances(cluster="default")["containerInstanceArns"]) == 1
 
 
+def test_register_container_instance_is_idempotent_on_its_client_token(emu):
+    """AWS's ECS agent sends a clientToken (its registration token) with each
+    registration, and its SDK retries a call that timed out: the retry must
+    return the same container instance, not register a second one (seen on a
+    loaded machine: one agent, two ACTIVE container instances, a DAEMON task
+    pending forever on the disconnected twin)."""
+    ecs, (agent,) = _agents(emu, 1)  # registered once, without a token
+
+    def register(token):
+        # clientToken is in the agent's ECS model, not in boto3's: a raw call as the agent makes it
+        status, out = emu.raw("AmazonEC2ContainerServiceV20141113.RegisterContainerInstance", {
+            "cluster": "default", "clientToken": token,
+            "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 2048}],
+            "attributes": [{"name": "ecs.capability.external"}]}, creds=agent.creds, service="ecs")
+        assert status == 200, out
+        return out["containerInstance"]["containerInstanceArn"]
+
+    first = register("token-1")
+    assert register("token-1") == first
+    assert register("token-2") not in (first, agent.arn)
+    assert len(ecs.list_container_instances(cluster="default")["containerInstanceArns"]) == 3
+
+
 def test_register_container_instance_needs_instance_credentials(emu):
     ecs = emu.client("ecs")
     ecs.create_cluster(clusterName="default")
