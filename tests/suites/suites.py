@@ -13,6 +13,14 @@ THROTTLED_TARGETS = ["ecs_cluster", "ecs_container_instance", "ecs_container_ins
                      "ecs_external_service", "ecs_external_taskdefinition", "ssm_activation_module",
                      "ssm_activation_no_log", "ssm_service_setting"]
 
+# The plain run in two parts, run concurrently with the throttled one: the
+# script targets (the roles' plays, the inventory plugin; the longest part)
+# and the module targets. A new target joins its kind's part by itself.
+TARGETS_DIR = os.path.join(ROOT, "tests", "integration", "targets")
+TARGETS = sorted(t for t in os.listdir(TARGETS_DIR) if not t.startswith("setup_"))
+SCRIPT_TARGETS = [t for t in TARGETS if os.path.exists(os.path.join(TARGETS_DIR, t, "runme.sh"))]
+MODULE_TARGETS = [t for t in TARGETS if t not in SCRIPT_TARGETS]
+
 # The emulator's tests that run AWS's agents (built by sandbox-images) in an edge container.
 REAL_AGENT_TESTS = ["sandbox/emulator/tests/test_real_ssm_agent.py", "sandbox/emulator/tests/test_real_ecs_agent.py"]
 
@@ -28,10 +36,11 @@ SUITES = [
     ("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic"),
     ("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests " + " ".join(
         "--ignore=" + t for t in REAL_AGENT_TESTS), "the local AWS emulator"),
-    ("integration", [("plain", "scripts/run-integration.sh"),
+    ("integration", [("roles", "scripts/run-integration.sh " + " ".join(SCRIPT_TARGETS)),
+                     ("modules", "scripts/run-integration.sh " + " ".join(MODULE_TARGETS)),
                      ("throttled", "scripts/run-integration.sh --throttle 0.2 " + " ".join(THROTTLED_TARGETS))],
-     "modules and roles against the emulator, and the modules again (concurrently) with 20% "
-     "ThrottlingException injected on ECS and SSM calls"),
+     "roles and the inventory plugin, and modules, against the emulator, and the modules again with 20% "
+     "ThrottlingException injected on ECS and SSM calls: three runs at once, each with its own emulator"),
     ("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment"),
     ("sandbox-images", "scripts/build-sandbox.sh",
      "edge host and nginx images; AWS's agents built from source, packaged and signed into the mirror "
