@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
-VENV_STAMP := $(VENV)/.requirements-$(shell sha256sum requirements-dev.txt | cut -c1-16)
 PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -12,15 +11,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## list the targets
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-venv: $(VENV_STAMP) ## create .venv from requirements-dev.txt (no-op when unchanged)
-
-$(VENV_STAMP): requirements-dev.txt
-	@echo "==> creating $(VENV) from requirements-dev.txt"
-	@rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements-dev.txt
-	@touch $@
+venv: ## link .venv and .cache to the caches outside the checkout; build the venv when requirements-dev.txt is new
+	@scripts/cache.sh link
+	@scripts/cache.sh venv $(PYTHON)
 
 prereqs: venv ## check what the suites need and say how to get what is missing
 	@scripts/check-prereqs.sh
@@ -54,6 +47,7 @@ images: venv ## build the edge host and nginx images locally (cached on their in
 	sandbox/images/build.sh
 
 agents: ## build AWS's agents from source, packaged and signed, into .cache/mirror (cached)
+	@scripts/cache.sh link
 	sandbox/agents/build.sh
 
 demo: venv ## the quick start locally: emulator, two edge containers, site.yml, results
@@ -65,5 +59,5 @@ demo-down: ## remove everything `make demo` made
 bench: venv ## measure site.yml with 1, 4 and 16 edge hosts, the no-op re-run, a decommission and sliced runs
 	python tests/bench/bench.py
 
-clean: ## remove build and test output (keeps .venv and .cache)
+clean: ## remove build and test output (keeps the caches: .venv and .cache, see scripts/cache.sh)
 	rm -rf .tmp tests/output *.tar.gz

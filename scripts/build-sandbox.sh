@@ -7,6 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+scripts/cache.sh link   # .cache: the caches shared by every clone on this machine
 what="${1:-all}"
 if [ "$what" != --mirror-only ]; then
     if ! command -v debootstrap >/dev/null 2>&1 && ! docker image inspect edgeops/edge-debian12:latest >/dev/null 2>&1; then

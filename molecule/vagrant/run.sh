@@ -4,6 +4,7 @@
 # starts what Vagrant needs, builds/adds the box (cached), runs
 # `molecule test -s vagrant -p edge-debian12` and prints each stage's time.
 #   molecule/vagrant/run.sh            (from the repository root or anywhere)
+#   molecule/vagrant/run.sh --destroy  (destroy the VM and stop the emulator of a run that was stopped)
 # Environment: VAGRANT_SKIP_HOST_SETUP=1 skips install-host.sh and build-box.sh.
 set -euo pipefail
 
@@ -16,6 +17,10 @@ export MOLECULE_VAGRANT_DEBIAN_BOX="${MOLECULE_VAGRANT_DEBIAN_BOX:-local/debian1
 export MOLECULE_VAGRANT_CPUS="${MOLECULE_VAGRANT_CPUS:-2}"
 export MOLECULE_VAGRANT_MEMORY="${MOLECULE_VAGRANT_MEMORY:-2048}"
 export MOLECULE_NO_LOG="${MOLECULE_NO_LOG:-false}"
+
+if [[ "${1:-}" == --destroy ]]; then
+  exec molecule destroy -s vagrant -p edge-debian12
+fi
 
 START=$(date +%s)
 stamp() { printf '==> vagrant: %s (+%ss)\n' "$*" "$(( $(date +%s) - START ))"; }

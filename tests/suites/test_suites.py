@@ -1,5 +1,7 @@
 """Each suite of `make test` is one test here (see suites.py). A suite whose
-command is a list of (part, command) runs its parts concurrently."""
+command is a list of (part, command) runs its parts concurrently. A
+background suite is started by its test and waited for by test_wait, after
+the other suites; conftest.py prints the time table."""
 
 import os
 import subprocess
@@ -8,6 +10,7 @@ import time
 
 import pytest
 
+import timeline
 from suites import ROOT, selected
 
 LOGS = os.path.join(ROOT, ".tmp", "logs")
@@ -15,6 +18,9 @@ TAIL = 80
 # Lines that say why a run failed, wherever they are in the log (Ansible's
 # "fatal:" results and the message lines after them, pytest's "E " lines).
 WHY = 12
+# How long a background suite may take to get ready before the runner gives up on it.
+READY_TIMEOUT = 1200
+NICE = ["nice", "-n", "10"]
 
 
 def _why(lines):
@@ -37,46 +43,138 @@ def _env():
     return env
 
 
-@pytest.mark.parametrize("name,command,purpose", selected(), ids=[s[0] for s in selected()])
-def test_suite(name, command, purpose):
-    os.makedirs(LOGS, exist_ok=True)
-    parts = command if isinstance(command, list) else [(None, command)]
-    sys.stdout.write("\n==> %s: %s\n" % (name, purpose))
-    runs = []
-    start = time.monotonic()
-    for part, cmd in parts:
-        label = name if part is None else "%s.%s" % (name, part)
-        log = os.path.join(LOGS, label + ".log")
-        sys.stdout.write("    $ %s    (log: .tmp/logs/%s.log)\n" % (cmd, label))
-        out = open(log, "w")  # pylint: disable=consider-using-with  # closed below
-        proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, env=_env(), stdout=out,  # pylint: disable=consider-using-with
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        runs.append((label, log, out, proc, time.monotonic()))
-    sys.stdout.flush()
-    ended = {}
-    while len(ended) < len(runs):  # note each part's own end time
-        for label, _log, _out, proc, began in runs:
-            if label not in ended and proc.poll() is not None:
-                ended[label] = time.monotonic() - began
-        time.sleep(0.2)
-    failures = []
-    for label, log, out, proc, began in runs:
-        rc = proc.wait()
-        out.close()
-        seconds = ended[label]
-        with open(log, errors="replace") as f:
+class Part:
+    """One command of a suite, running with its output in its own log."""
+
+    def __init__(self, label, cmd, nice):
+        self.label, self.cmd = label, cmd
+        self.log = os.path.join(LOGS, label + ".log")
+        sys.stdout.write("    $ %s%s    (log: .tmp/logs/%s.log)\n" % ("nice " if nice else "", cmd, label))
+        self.out = open(self.log, "w")  # pylint: disable=consider-using-with  # closed in finish()
+        argv = (NICE if nice else []) + ["bash", "-c", cmd]
+        # its own session: the runner can stop it and everything it started
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=self.out,  # pylint: disable=consider-using-with
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.span = timeline.begin(label)
+
+    def poll(self):
+        if self.span.end is None and self.proc.poll() is not None:
+            timeline.end(self.span, self.proc.returncode)
+        return self.proc.returncode
+
+    def log_has(self, text):
+        with open(self.log, errors="replace") as f:
+            return any(text in line for line in f)
+
+    def finish(self):
+        """Its result: the report lines and, when it failed, why."""
+        rc = self.proc.wait()
+        self.poll()
+        self.out.close()
+        with open(self.log, errors="replace") as f:
             lines = f.readlines()
         # Suites report stages and figures for CI on lines starting with '>> ' or '==> '.
         for line in lines:
             if line.startswith((">> ", "==> ")):
                 sys.stdout.write("    " + line)
-        sys.stdout.write("<== %s %s in %.1f s\n" % (label, "passed" if rc == 0 else "FAILED (exit %d)" % rc, seconds))
-        if rc != 0:
-            why = _why(lines)
-            failures.append("suite %s failed with exit code %d%s; last %d lines of %s:\n%s"
-                            % (label, rc, (", because:\n" + "".join(why) + "\n") if why else "",
-                               TAIL, log, "".join(lines[-TAIL:])))
-    if len(parts) > 1:
-        sys.stdout.write("<== %s: %d part(s) in %.1f s\n" % (name, len(parts), time.monotonic() - start))
+        sys.stdout.write("<== %s %s in %.1f s\n" % (self.label, "passed" if rc == 0 else "FAILED (exit %d)" % rc,
+                                                  self.span.seconds()))
+        if rc == 0:
+            return None
+        why = _why(lines)
+        return ("suite %s failed with exit code %d%s; last %d lines of %s:\n%s"
+                % (self.label, rc, (", because:\n" + "".join(why) + "\n") if why else "",
+                   TAIL, self.log, "".join(lines[-TAIL:])))
+
+    def stop(self):
+        """Stop it and what it started (the runner stops early)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 15)
+                self.proc.wait(30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, 9)
+        self.poll()
+        self.out.close()
+
+
+BACKGROUND = {}  # name -> (Suite, [Part])
+SUITE_SPANS = {}  # name -> the Span of a suite of several parts
+
+
+def _start(suite):
+    os.makedirs(LOGS, exist_ok=True)
+    sys.stdout.write("\n==> %s: %s\n" % (suite.name, suite.purpose))
+    parts = suite.command if isinstance(suite.command, list) else [(None, suite.command)]
+    nice = suite.nice and any(p.poll() is None for _, ps in BACKGROUND.values() for p in ps)
+    if len(parts) > 1:  # the suite's own span, its parts' beside it
+        SUITE_SPANS[suite.name] = timeline.begin(suite.name)
+    started = [Part(suite.name if part is None else "%s.%s" % (suite.name, part), cmd, nice) for part, cmd in parts]
+    sys.stdout.flush()
+    return started
+
+
+def _finish(suite, parts, began):
+    while any(p.poll() is None for p in parts):  # note each part's own end time
+        time.sleep(0.2)
+    failures = [f for f in (p.finish() for p in parts) if f]
+    if suite.name in SUITE_SPANS:
+        timeline.end(SUITE_SPANS.pop(suite.name), 1 if failures else 0)
+        sys.stdout.write("<== %s: %d part(s) in %.1f s\n" % (suite.name, len(parts), time.monotonic() - began))
     if failures:
         pytest.fail("\n".join(failures), pytrace=False)
+
+
+@pytest.mark.parametrize("suite", selected(), ids=[s.name for s in selected()])
+def test_suite(suite):
+    began = time.monotonic()
+    parts = _start(suite)
+    if not suite.background:
+        _finish(suite, parts, began)
+        return
+    BACKGROUND[suite.name] = (suite, parts)
+    # the next suites start once it is ready (its VM booted), not before: a
+    # boot under load is what timed out once
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not all(p.log_has(suite.ready) for p in parts):
+        if any(p.poll() is not None for p in parts):
+            del BACKGROUND[suite.name]
+            _finish(suite, parts, began)  # ended before it was ready: its result now
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("%s: not ready ('%s' in its log) after %d s" % (suite.name, suite.ready, READY_TIMEOUT),
+                        pytrace=False)
+        time.sleep(1)
+    sys.stdout.write("<== %s ready after %.0f s; it goes on in the background\n" % (
+        suite.name, time.monotonic() - began))
+    sys.stdout.flush()
+
+
+def wait(suite):
+    """The background suite's result, once it ends."""
+    if suite.name not in BACKGROUND:
+        return  # it ended before it was ready: test_suite had its result
+    _, parts = BACKGROUND.pop(suite.name)
+    sys.stdout.write("\n==> waiting for %s\n" % suite.name)
+    _finish(suite, parts, time.monotonic())
+
+
+# waited for after every other suite (a test only when a background suite is selected)
+if any(s.background for s in selected()):
+    test_wait = pytest.mark.parametrize("suite", [s for s in selected() if s.background],
+                                        ids=[s.name for s in selected() if s.background])(wait)
+
+
+def stop_background():
+    """Stop the background suites that are still running (another suite
+    failed and pytest stops), and undo what they made."""
+    for name, (suite, parts) in list(BACKGROUND.items()):
+        for part in parts:
+            if part.proc.poll() is None:
+                sys.stdout.write("\n==> stopping %s (the run stops early)\n" % part.label)
+                part.stop()
+                if suite.cleanup:
+                    subprocess.run(["bash", "-c", suite.cleanup], cwd=ROOT, env=_env(), check=False,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                   timeout=600)
+        del BACKGROUND[name]
