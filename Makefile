@@ -46,9 +46,8 @@ images: venv ## build the edge host and nginx images locally (cached on their in
 	scripts/ensure-docker.sh
 	sandbox/images/build.sh
 
-agents: ## build AWS's agents from source, packaged and signed, into .cache/mirror (cached)
-	@scripts/cache.sh link
-	sandbox/agents/build.sh
+agents: ## build AWS's agents from source (fetched at the pinned commits when not vendored), packaged and signed, into .cache/mirror (cached)
+	scripts/build-sandbox.sh --mirror-only
 
 demo: venv ## the quick start locally: emulator, two edge containers, site.yml, results
 	sandbox/demo.sh

@@ -60,8 +60,7 @@ up() {
   mkdir -p "$STATE"
   inotify_pool
   say "building images and AWS's agent packages (cached on their inputs)"
-  "$HERE/images/build.sh"
-  "$HERE/agents/build.sh" >/dev/null
+  "$ROOT/scripts/build-sandbox.sh" >/dev/null
   docker network inspect "$NET" >/dev/null 2>&1 ||
     docker network create --subnet "$SUBNET" --gateway "$GATEWAY" \
       --label "edgeops.sandbox=$SANDBOX" "$NET" >/dev/null

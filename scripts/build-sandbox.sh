@@ -36,5 +36,13 @@ if [ "$what" != --images-only ]; then
             echo "build-sandbox: missing ${need[*]}: sudo apt-get install -y ${need[*]}" >&2; exit 1
         fi
     fi
+    # AWS's agent sources: the vendored tarballs beside the checkout, or else
+    # fetched from AWS's repositories at the pinned commits (sandbox/agents/SOURCES)
+    vendored="$ROOT/../shared/vendor/aws-agents"
+    if [ -z "${AWS_AGENTS_SRC:-}" ] && [ ! -f "$vendored/SHA256SUMS" ]; then
+        echo "build-sandbox: no $vendored: fetching AWS's agent sources at the pinned commits"
+        sandbox/agents/fetch-sources.sh "$ROOT/.cache/sources"
+        export AWS_AGENTS_SRC="$ROOT/.cache/sources"
+    fi
     sandbox/agents/build.sh "$ROOT/.cache/mirror"
 fi

@@ -58,6 +58,9 @@ SUITES = [
     suite("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic", 30),
     suite("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests " + " ".join(
         "--ignore=" + t for t in REAL_AGENT_TESTS), "the local AWS emulator", 60),
+    suite("sources", "pytest -q -p no:cacheprovider sandbox/agents/tests/test_fetch_sources.py",
+          "AWS's agent sources fetched at the pinned commits when not vendored (offline, from local "
+          "repositories made of the vendored tarballs)", 90),
     suite("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment", 60),
     suite("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role", 90),
     suite("sandbox-images", "scripts/build-sandbox.sh",

@@ -77,8 +77,8 @@ class Part:
         for line in lines:
             if line.startswith((">> ", "==> ")):
                 sys.stdout.write("    " + line)
-        sys.stdout.write("<== %s %s in %.1f s\n" % (self.label, "passed" if rc == 0 else "FAILED (exit %d)" % rc,
-                                                  self.span.seconds()))
+        result = "passed" if rc == 0 else "FAILED (exit %d)" % rc
+        sys.stdout.write("<== %s %s in %.1f s\n" % (self.label, result, self.span.seconds()))
         if rc == 0:
             return None
         why = _why(lines)
@@ -106,7 +106,7 @@ def _start(suite):
     os.makedirs(LOGS, exist_ok=True)
     sys.stdout.write("\n==> %s: %s\n" % (suite.name, suite.purpose))
     parts = suite.command if isinstance(suite.command, list) else [(None, suite.command)]
-    nice = suite.nice and any(p.poll() is None for _, ps in BACKGROUND.values() for p in ps)
+    nice = suite.nice and any(p.poll() is None for running in BACKGROUND.values() for p in running[1])
     if len(parts) > 1:  # the suite's own span, its parts' beside it
         SUITE_SPANS[suite.name] = timeline.begin(suite.name)
     started = [Part(suite.name if part is None else "%s.%s" % (suite.name, part), cmd, nice) for part, cmd in parts]
@@ -154,7 +154,7 @@ def wait(suite):
     """The background suite's result, once it ends."""
     if suite.name not in BACKGROUND:
         return  # it ended before it was ready: test_suite had its result
-    _, parts = BACKGROUND.pop(suite.name)
+    parts = BACKGROUND.pop(suite.name)[1]
     sys.stdout.write("\n==> waiting for %s\n" % suite.name)
     _finish(suite, parts, time.monotonic())
 

@@ -68,9 +68,9 @@ def ci_phases():
     if path and os.path.exists(path):
         with open(path) as f:
             for line in f:
-                name, _, seconds = line.rstrip("\n").partition("\t")
-                if name and seconds:
-                    rows.append((name, float(seconds)))
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) == 2 and fields[0]:
+                    rows.append((fields[0], float(fields[1])))
     return rows
 
 
@@ -95,5 +95,5 @@ def table(budgets, started):
     runner = time.time() - started
     lines.append("  %-26s %-7s %8.0f" % ("make test (wall)", "", runner))
     if phases:
-        lines.append("  %-26s %-7s %8.0f" % (".ci/run (wall)", "", runner + sum(s for _, s in phases)))
+        lines.append("  %-26s %-7s %8.0f" % (".ci/run (wall)", "", runner + sum(row[1] for row in phases)))
     return lines, warnings
