@@ -115,6 +115,15 @@ if [ -f "$root/scripts/ansible-test-get-pip.py" ]; then
     cp "$root/scripts/ansible-test-get-pip.py" "$HOME/.ansible/test/cache/get_pip_24_2.py"
 fi
 
+# ansible-test makes its SSH key on first use; several runs starting at once on
+# a fresh machine race on it ("id_rsa already exists. Overwrite (y/n)?"): one
+# makes it, under a lock, before any of them starts
+mkdir -p "$HOME/.ansible/test"
+(
+  flock 9
+  [ -f "$HOME/.ansible/test/id_rsa" ] || ssh-keygen -m PEM -q -t rsa -N '' -f "$HOME/.ansible/test/id_rsa"
+) 9>"$HOME/.ansible/test/.id_rsa.lock"
+
 # 1. copy the collection
 mkdir -p "$dest"
 cd "$root"

@@ -19,7 +19,7 @@ export MOLECULE_VAGRANT_MEMORY="${MOLECULE_VAGRANT_MEMORY:-2048}"
 export MOLECULE_NO_LOG="${MOLECULE_NO_LOG:-false}"
 
 if [[ "${1:-}" == --destroy ]]; then
-  exec molecule destroy -s vagrant -p edge-debian12
+  exec molecule destroy -s vagrant
 fi
 
 START=$(date +%s)

@@ -4,6 +4,7 @@ background suite is started by its test and waited for by test_wait, after
 the other suites; conftest.py prints the time table."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -86,14 +87,36 @@ class Part:
                 % (self.label, rc, (", because:\n" + "".join(why) + "\n") if why else "",
                    TAIL, self.log, "".join(lines[-TAIL:])))
 
+    def session(self):
+        """The pids of its session: what it started, whatever process group
+        they put themselves in (molecule gives ansible-playbook its own)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[3]) == self.proc.pid:  # field 6 of stat: the session id
+                    pids.append(int(entry))
+        return pids
+
     def stop(self):
         """Stop it and what it started (the runner stops early)."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, 15)
-                self.proc.wait(30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(self.proc.pid, 9)
+        for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 5)):
+            for pid in self.session():
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + grace
+            while self.proc.poll() is None or self.session():
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            if not self.session():
+                break
         self.poll()
         self.out.close()
 
