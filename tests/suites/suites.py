@@ -4,12 +4,12 @@ when it fails. `make test SUITES=a,b` runs a subset; `make test SKIP=a,b`
 leaves some out (both are for developers: CI runs everything).
 
 The schedule fits a 2-core machine (docs/testing.md):
-1. the light suites first, one after the other: a lint failure shows in minutes;
+1. the linters first: a lint failure shows in a minute;
 2. the sandbox build (cached on its inputs outside the checkout);
 3. the Vagrant scenario starts in the background (QEMU without KVM, about 20
-   minutes) and the runner waits until its VM has booted;
-4. the suites that mostly wait on agents and emulators run beside it, niced,
-   so that the VM keeps the CPU it needs;
+   minutes); the other light suites run while its VM boots;
+4. once the VM has booted, the suites that mostly wait on agents and
+   emulators run beside it, niced, so that the VM keeps the CPU it needs;
 5. the runner waits for the Vagrant scenario.
 Every suite has a budget (seconds of wall time on this kind of machine, under
 this schedule); a suite over its budget is named in a warning at the end, not
@@ -54,6 +54,13 @@ SUITES = [
           "production profile, offline; a private ANSIBLE_HOME so no installed copy shadows the checkout", 150),
     suite("argument-specs", "python scripts/check-argument-specs.py",
           "role variables prefixed, specs and defaults in step", 15),
+    suite("sandbox-images", "scripts/build-sandbox.sh",
+          "edge host and nginx images; AWS's agents built from source, packaged and signed into the mirror "
+          "(cached on their inputs)", 60),
+    suite("vagrant", "molecule/vagrant/run.sh",
+          "the quick start in a Debian 12 VM: Vagrant, libvirt, QEMU without KVM, a locally built box "
+          "(background: started here, waited for at the end)", 1800,
+          background=True, ready="==> vagrant stage create:", cleanup="molecule/vagrant/run.sh --destroy"),
     suite("sanity", "scripts/ansible-test.sh sanity --requirements", "ansible-test sanity, every test", 150),
     suite("unit", "pytest -q -n 2 -p no:cacheprovider tests/unit", "module and module_utils logic", 30),
     suite("emulator", "pytest -q -n 2 -p no:cacheprovider sandbox/emulator/tests " + " ".join(
@@ -63,13 +70,6 @@ SUITES = [
           "repositories made of the vendored tarballs)", 90),
     suite("awx", "pytest -q -p no:cacheprovider tests/awx", "AWX configuration and execution environment", 60),
     suite("package", "scripts/check-package.sh", "built tarball: content and ansible-doc of every module and role", 90),
-    suite("sandbox-images", "scripts/build-sandbox.sh",
-          "edge host and nginx images; AWS's agents built from source, packaged and signed into the mirror "
-          "(cached on their inputs)", 60),
-    suite("vagrant", "molecule/vagrant/run.sh",
-          "the quick start in a Debian 12 VM: Vagrant, libvirt, QEMU without KVM, a locally built box "
-          "(background: started here once its VM has booted, waited for at the end)", 1800,
-          background=True, ready="==> vagrant stage create:", cleanup="molecule/vagrant/run.sh --destroy"),
     suite("integration", [
         ("roles", "scripts/run-integration.sh " + " ".join(OTHER_SCRIPT_TARGETS)),
         ("nginx", "scripts/run-integration.sh " + " ".join(LONG_SCRIPT_TARGETS)),
@@ -81,8 +81,8 @@ SUITES = [
           "AWS's SSM and ECS agents in an edge container against the emulator: registration, RSA-signed "
           "role tokens, heartbeats, key rotation; ACS/TCS, a DAEMON task's nginx, awslogs, restart, deregistration",
           150, nice=True),
-    suite("edge-hosts", [("e2e", "pytest -q -p no:cacheprovider tests/e2e"),
-                         ("faults", "pytest -q -p no:cacheprovider tests/faults")],
+    suite("edge-hosts", [("e2e", "pytest -q -p no:cacheprovider --durations=0 tests/e2e"),
+                         ("faults", "pytest -q -p no:cacheprovider --durations=0 tests/faults")],
           "each on a sandbox of its own, concurrently: site.yml on four hosts (two sliced runs at once, --limit, "
           "foreign IAM roles), decommission, a rolling agent upgrade, re-registration and teardown; and the "
           "fault catalogue (throttling, bad names, a killed run, a host forgotten by AWS, tampered packages, "

@@ -123,6 +123,7 @@ class Part:
 
 BACKGROUND = {}  # name -> (Suite, [Part])
 SUITE_SPANS = {}  # name -> the Span of a suite of several parts
+READY = set()  # the background suites that reported ready
 
 
 def _start(suite):
@@ -138,7 +139,11 @@ def _start(suite):
 
 
 def _finish(suite, parts, began):
-    while any(p.poll() is None for p in parts):  # note each part's own end time
+    # poll every part, and the background suites' too: each one's own end time
+    while [p for p in parts if p.poll() is None]:
+        for running in BACKGROUND.values():
+            for part in running[1]:
+                part.poll()
         time.sleep(0.2)
     failures = [f for f in (p.finish() for p in parts) if f]
     if suite.name in SUITE_SPANS:
@@ -148,33 +153,44 @@ def _finish(suite, parts, began):
         pytest.fail("\n".join(failures), pytrace=False)
 
 
+def _wait_ready():
+    """Wait until every background suite is ready (its VM booted): the suites
+    that run beside it start then, not before (a boot under load timed out once)."""
+    for name, (suite, parts) in list(BACKGROUND.items()):
+        if suite.name in READY:
+            continue
+        began = time.monotonic()
+        deadline = began + READY_TIMEOUT
+        while not all(p.log_has(suite.ready) for p in parts):
+            if any(p.poll() is not None for p in parts):
+                del BACKGROUND[name]
+                _finish(suite, parts, began)  # ended before it was ready: its result now
+                return
+            if time.monotonic() > deadline:
+                pytest.fail("%s: not ready ('%s' in its log) after %d s" % (suite.name, suite.ready, READY_TIMEOUT),
+                            pytrace=False)
+            time.sleep(1)
+        READY.add(suite.name)
+        sys.stdout.write("<== %s ready (waited %.0f s for it); it goes on in the background\n" % (
+            suite.name, time.monotonic() - began))
+        sys.stdout.flush()
+
+
 @pytest.mark.parametrize("suite", selected(), ids=[s.name for s in selected()])
 def test_suite(suite):
+    if suite.nice:
+        _wait_ready()
     began = time.monotonic()
     parts = _start(suite)
-    if not suite.background:
+    if suite.background:
+        BACKGROUND[suite.name] = (suite, parts)
+    else:
         _finish(suite, parts, began)
-        return
-    BACKGROUND[suite.name] = (suite, parts)
-    # the next suites start once it is ready (its VM booted), not before: a
-    # boot under load is what timed out once
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not all(p.log_has(suite.ready) for p in parts):
-        if any(p.poll() is not None for p in parts):
-            del BACKGROUND[suite.name]
-            _finish(suite, parts, began)  # ended before it was ready: its result now
-            return
-        if time.monotonic() > deadline:
-            pytest.fail("%s: not ready ('%s' in its log) after %d s" % (suite.name, suite.ready, READY_TIMEOUT),
-                        pytrace=False)
-        time.sleep(1)
-    sys.stdout.write("<== %s ready after %.0f s; it goes on in the background\n" % (
-        suite.name, time.monotonic() - began))
-    sys.stdout.flush()
 
 
 def wait(suite):
     """The background suite's result, once it ends."""
+    _wait_ready()
     if suite.name not in BACKGROUND:
         return  # it ended before it was ready: test_suite had its result
     parts = BACKGROUND.pop(suite.name)[1]
