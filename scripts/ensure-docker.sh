@@ -3,21 +3,7 @@
 # dockerd in the background when this machine has none running (CI machines
 # start without one and without systemd as PID 1).
 set -euo pipefail
-if docker info >/dev/null 2>&1; then
-  # an engine whose default bridge interface went away (seen once on this
-  # kind of machine) fails every `docker build` step with "could not find
-  # bridge docker0": dockerd makes it again when it starts
-  if ! command -v ip >/dev/null || ip link show docker0 >/dev/null 2>&1 \
-      || ! docker network inspect bridge >/dev/null 2>&1; then
-    exit 0
-  fi
-  if [ "$(id -u)" != 0 ] || [ "$(ps -o comm= 1)" = systemd ]; then
-    echo "ensure-docker: the engine's default bridge docker0 is missing: restart the Docker engine" >&2; exit 1
-  fi
-  echo "ensure-docker: the engine's default bridge docker0 is missing: restarting dockerd"
-  pkill -x dockerd
-  for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 1; done
-fi
+if docker info >/dev/null 2>&1; then exit 0; fi
 if ! command -v dockerd >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
     echo "ensure-docker: no Docker engine. Install one: sudo apt-get install -y docker.io" >&2; exit 1
