@@ -21,7 +21,7 @@ prereqs: venv ## check what the suites need and say how to get what is missing
 test: prereqs ## run every suite (SUITES=a,b or SKIP=a,b to select); ends with pytest's summary
 	@pytest -p no:cacheprovider -x -s -q -o console_output_style=classic tests/suites
 
-test-vagrant: prereqs ## the Molecule scenario in a Vagrant VM (libvirt/QEMU; installs Vagrant, builds the box)
+test-vagrant: prereqs ## only the Vagrant scenario (make test runs it too, beside the other suites; libvirt/QEMU; installs Vagrant, builds the box)
 	@SUITES=vagrant pytest -p no:cacheprovider -x -s -q -o console_output_style=classic tests/suites
 
 lint: venv ## yamllint + ansible-lint + argument specs

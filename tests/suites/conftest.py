@@ -23,7 +23,10 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(line)
     for line in warnings:
         tr.write_line(line)
-    failed = [s.label for s in timeline.SPANS if s.rc not in (0, None)]
+    # a part's log, not its suite's (a suite of several parts has no log of its own)
+    labels = [s.label for s in timeline.SPANS]
+    failed = [s.label for s in timeline.SPANS if s.rc not in (0, None)
+              and not any(other.startswith(s.label + ".") for other in labels)]
     if failed:
         tr.write_line("  first failing suite: %s (log: .tmp/logs/%s.log)" % (failed[0], failed[0]))
     tr.write_line("  finished %s" % time.strftime("%Y-%m-%d %H:%M:%S"))
