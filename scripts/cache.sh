@@ -9,7 +9,6 @@
 # older checkout) is left alone and used as it is.
 #   scripts/cache.sh link           make the .cache link (and the directory)
 #   scripts/cache.sh venv PYTHON    make the .venv link, building the venv when its key is new
-#   scripts/cache.sh dir            print the cache directory
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${EDGEOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeops-ecs-anywhere}"
@@ -25,8 +24,6 @@ link() {  # link NAME TARGET: ROOT/NAME -> TARGET unless NAME is a real director
 }
 
 case "${1:-}" in
-    dir)
-        echo "$CACHE" ;;
     link)
         mkdir -p "$CACHE"
         link .cache "$CACHE" ;;
@@ -53,5 +50,5 @@ case "${1:-}" in
         fi
         [ "$venv" = "$ROOT/.venv" ] || link .venv "$venv" ;;
     *)
-        echo "usage: scripts/cache.sh link | venv [PYTHON] | dir" >&2; exit 2 ;;
+        echo "usage: scripts/cache.sh link | venv [PYTHON]" >&2; exit 2 ;;
 esac
