@@ -192,6 +192,46 @@ def test_second_run_changes_nothing(playbook):
         assert len([t for t in ran if "Probe | Read the host's registration" in t]) == 1, ran
 
 
+def unit_state(host, unit):
+    """(enabled, active) of a systemd unit on an edge host."""
+    enabled = edge(host, "systemctl", "is-enabled", unit).stdout.strip()
+    active = edge(host, "systemctl", "is-active", unit).stdout.strip()
+    return enabled, active
+
+
+def test_drift_of_what_the_role_manages_is_repaired_by_one_run(playbook, aws):
+    """What an operator or a package script does to a converged host behind the
+    role's back is put right by the next site.yml, on that host only, without
+    a new registration: the agents' settings owned by someone else, Docker
+    disabled (host 1); the ECS agent's configuration directory removed and the
+    SSM agent stopped (host 2). A run after that changes nothing."""
+    drifted, other = HOSTS[0], HOSTS[1]
+    arns_before = sorted(ci["containerInstanceArn"] for ci in instances(aws))
+    edge(drifted, "chown", "nobody:nogroup", "/etc/ecs/ecs.config", "/var/lib/ecs/ecs.config")
+    edge(drifted, "systemctl", "disable", "docker")
+    edge(other, "rm", "-rf", "/etc/ecs")
+    edge(other, "systemctl", "stop", "amazon-ssm-agent")
+    assert unit_state(drifted, "docker")[0] == "disabled"
+    assert unit_state(other, "amazon-ssm-agent")[1] != "active"
+
+    recap = playbook("site.yml").recap()
+    changed = {h: v["changed"] for h, v in recap.items() if v["changed"] and h != "localhost"}
+    assert set(changed) == {drifted, other}, changed
+
+    owners = edge(drifted, "stat", "-c", "%U:%G %a", "/etc/ecs/ecs.config", "/var/lib/ecs/ecs.config").stdout.split("\n")
+    assert [o for o in owners if o] == ["root:root 600", "root:root 600"], owners
+    assert unit_state(drifted, "docker") == ("enabled", "active")
+    assert edge(other, "stat", "-c", "%U:%G %a", "/etc/ecs").stdout.strip() == "root:root 755"
+    assert "ECS_CLUSTER=%s" % CLUSTER in edge(other, "cat", "/etc/ecs/ecs.config").stdout
+    assert unit_state(other, "amazon-ssm-agent") == ("enabled", "active")
+    # the same registrations, every host serving
+    assert sorted(ci["containerInstanceArn"] for ci in instances(aws)) == arns_before
+    assert running_tasks(aws, len(HOSTS)) == len(HOSTS)
+
+    recap = playbook("site.yml").recap()
+    assert {h: v["changed"] for h, v in recap.items() if v["changed"]} == {}
+
+
 def test_a_changed_input_converges_only_that_host(playbook, sandbox, aws):
     """One host gets another agent setting (host_vars): only that host changes,
     its ecs.config carries it, its agent restarts on the same container
