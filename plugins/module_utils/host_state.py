@@ -311,6 +311,50 @@ def decide(ssm, ecs_agent, cluster=None, region=None):
     return REGISTERED, reasons
 
 
+def satisfies_pin(installed, pin):
+    """An installed package version satisfies a pin: ``3.3.1957.0-1`` satisfies
+    ``3.3.1957.0`` and ``3.3.1957.0-1``; nothing installed satisfies nothing."""
+    if not installed or not pin:
+        return False
+    return installed == pin or installed.startswith(pin + "-")
+
+
+def plan(state, pins, docker_packages=()):
+    """What the host role's stages that install and register must do on a host,
+    from its probe (``state``, the ecs_anywhere_host_info result): the one place
+    that decides them. ``pins`` maps each agent package to its pinned version;
+    ``docker_packages`` are the Docker packages the install source wants.
+
+    Returns a dict: ``register`` (the host registers in this run: it is not
+    ``registered``; preflight stops a host ``registered_elsewhere`` unless a
+    re-registration was asked), ``clear_first`` (state of an earlier
+    registration is on the host: the agents stop, the ECS agent's state is
+    wiped and SSM's registration cleared before registering), ``installed``
+    (package -> version, installed ones only), ``packages_behind`` (agent
+    packages whose installed version does not satisfy the pin, in ``pins``
+    order), ``docker_missing``, ``leftovers`` (what a killed run left), and
+    ``install`` (any of the last three)."""
+    packages = state.get("packages") or {}
+    installed = dict((name, version) for name, version in packages.items() if version)
+    registration = state.get("registration")
+    ecs_agent = state.get("ecs_agent") or {}
+    ssm = state.get("ssm") or {}
+    old_state = bool(ecs_agent.get("container_instance_arn")) or bool(ssm.get("present"))
+    behind = [name for name, pin in pins.items() if not satisfies_pin(installed.get(name), pin)]
+    docker_missing = [name for name in docker_packages if name not in installed]
+    leftovers = list(state.get("leftovers") or [])
+    return {
+        "registration": registration,
+        "register": registration != REGISTERED,
+        "clear_first": registration == REGISTERED_ELSEWHERE or (registration == NEEDS_REGISTRATION and old_state),
+        "installed": installed,
+        "packages_behind": behind,
+        "docker_missing": docker_missing,
+        "leftovers": leftovers,
+        "install": bool(behind or docker_missing or leftovers),
+    }
+
+
 # ---------------------------------------------------------------- ports
 # The kernel's TCP state of a listening socket in /proc/net/tcp{,6}.
 _TCP_LISTEN = "0A"

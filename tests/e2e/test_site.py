@@ -162,9 +162,12 @@ def test_sliced_runs_at_once_register_every_host_once(playbooks_at_once, aws, fo
     assert_foreign_roles_unchanged(aws, foreign_roles)
 
 
-# Tasks of the stages that change a host (converge.yml): none of them may run
-# on a host the probe found unchanged.
-CONVERGE_STAGES = ("Leftovers |", "Docker |", "Packages |", "Configure |", "Register |", "Start |", "Verify | Poll")
+# Tasks of the stages that install and register (run where preflight's plan
+# says so): none of them may run on a host that needs nothing. The
+# configuration and the units are compared and repaired on every run
+# (CHECKED_EVERY_RUN), one call per restart group and one per unit.
+INSTALL_STAGES = ("Leftovers |", "Docker |", "Packages |", "Register |", "Verify | Poll")
+CHECKED_EVERY_RUN = ("Configure |", "Start | Enable and start")
 
 
 def host_tasks(out, host):
@@ -179,8 +182,9 @@ def host_tasks(out, host):
 
 
 def test_second_run_changes_nothing(playbook):
-    """The no-op re-run: nothing changes, and an unchanged host costs its probe
-    (facts and one ecs_anywhere_host_info call) and nginx's page, nothing more."""
+    """The no-op re-run: nothing changes; an unchanged host costs its probe
+    (facts and one ecs_anywhere_host_info call), the configuration and units
+    compared (3 + 3 calls) and nginx's page, nothing more."""
     run = playbook("site.yml")
     recap = run.recap()
     assert set(HOSTS) <= set(recap)
@@ -188,7 +192,8 @@ def test_second_run_changes_nothing(playbook):
     for host in HOSTS:
         ran = host_tasks(run.out, host)
         assert any("Probe | Read the host's registration" in t for t in ran), ran
-        assert [t for t in ran if any(stage in t for stage in CONVERGE_STAGES)] == [], ran
+        assert [t for t in ran if any(stage in t for stage in INSTALL_STAGES)] == [], ran
+        assert len([t for t in ran if any(stage in t for stage in CHECKED_EVERY_RUN)]) == 6, ran
         assert len([t for t in ran if "Probe | Read the host's registration" in t]) == 1, ran
 
 

@@ -427,3 +427,57 @@ def test_probe_cleared_registration_needs_registration_again():
     r = host.probe(cluster="edge", region="us-east-1")
     assert r["registration"] == hs.REGISTERED and r["ssm"]["cleared"] is False
     assert "PRIVATE-KEY-MATERIAL" not in json.dumps(r)
+
+
+# ---------------------------------------------------------------- plan
+PINS = {"amazon-ssm-agent": "3.3.1957.0", "amazon-ecs-init": "1.89.0-1"}
+
+
+def _state(registration=hs.REGISTERED, packages=None, arn=ARN, ssm_present=True, leftovers=()):
+    return {"registration": registration,
+            "packages": packages if packages is not None else {"amazon-ssm-agent": "3.3.1957.0-1",
+                                                               "amazon-ecs-init": "1.89.0-1", "docker.io": "20.10"},
+            "ecs_agent": {"container_instance_arn": arn}, "ssm": {"present": ssm_present},
+            "leftovers": list(leftovers)}
+
+
+@pytest.mark.parametrize("installed, pin, ok", [
+    ("3.3.1957.0-1", "3.3.1957.0", True), ("3.3.1957.0-1", "3.3.1957.0-1", True), ("3.3.1957.0", "3.3.1957.0", True),
+    ("3.3.1957.01-1", "3.3.1957.0", False), ("3.3.1142.0-1", "3.3.1957.0", False), (None, "3.3.1957.0", False),
+    ("", "3.3.1957.0", False), ("1.0", "", False)])
+def test_satisfies_pin(installed, pin, ok):
+    assert hs.satisfies_pin(installed, pin) is ok
+
+
+def test_plan_of_a_converged_host_installs_and_registers_nothing():
+    p = hs.plan(_state(), PINS, ["docker.io"])
+    assert p == {"registration": hs.REGISTERED, "register": False, "clear_first": False,
+                 "installed": {"amazon-ssm-agent": "3.3.1957.0-1", "amazon-ecs-init": "1.89.0-1", "docker.io": "20.10"},
+                 "packages_behind": [], "docker_missing": [], "leftovers": [], "install": False}
+
+
+def test_plan_of_a_bare_host_installs_everything_and_registers_without_clearing():
+    p = hs.plan(_state(hs.NEEDS_REGISTRATION, packages={"amazon-ssm-agent": None, "amazon-ecs-init": None},
+                       arn=None, ssm_present=False), PINS, ["docker.io", "containerd"])
+    assert p["packages_behind"] == ["amazon-ssm-agent", "amazon-ecs-init"]
+    assert p["docker_missing"] == ["docker.io", "containerd"]
+    assert p["install"] and p["register"] and not p["clear_first"]
+    assert p["installed"] == {}
+
+
+@pytest.mark.parametrize("registration, arn, ssm_present, clear", [
+    (hs.NEEDS_REGISTRATION, ARN, False, True),      # the ECS agent holds an old container instance
+    (hs.NEEDS_REGISTRATION, None, True, True),      # a cleared / forgotten SSM registration file
+    (hs.NEEDS_REGISTRATION, None, False, False),    # never registered
+    (hs.REGISTERED_ELSEWHERE, ARN, True, True),     # re-registration asked (preflight stops it otherwise)
+])
+def test_plan_clears_what_an_earlier_registration_left(registration, arn, ssm_present, clear):
+    p = hs.plan(_state(registration, arn=arn, ssm_present=ssm_present), PINS)
+    assert p["register"] and p["clear_first"] is clear
+
+
+def test_plan_upgrade_and_leftovers_install_without_registering():
+    p = hs.plan(_state(packages={"amazon-ssm-agent": "3.3.1142.0-1", "amazon-ecs-init": "1.89.0-1"},
+                       leftovers=["/usr/sbin/policy-rc.d"]), PINS, [])
+    assert p["packages_behind"] == ["amazon-ssm-agent"] and p["leftovers"] == ["/usr/sbin/policy-rc.d"]
+    assert p["install"] and not p["register"]

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the edgeops.ecs_anywhere project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The files and directories the host role manages, as one wanted state: the
+code that decides there is nothing to do is the code that does it
+(edgeops.ecs_anywhere.ecs_anywhere_host_config).
+
+A directory: its path, owner, group and mode; created when missing.
+A file: ``state`` ``present`` (its ``content``, owner, group, mode),
+``absent``, or ``attributes`` (owner, group, mode of a file some other
+program writes, such as the SSM agent's registration; left alone when it does
+not exist). Each difference found is named; in check mode nothing is written."""
+
+from __future__ import annotations
+
+import difflib
+import grp
+import os
+import pwd
+import re
+import stat
+import tempfile
+
+# What --diff never shows of a file's content: the values of settings whose
+# name says they are secret (ECS_ENGINE_AUTH_DATA, ...) and the user:password
+# of a URL (a proxy's).
+_SECRET_SETTING_RE = re.compile(r"^(\s*(?:export\s+)?[A-Za-z0-9_]*(?:AUTH|SECRET|PASSWORD|TOKEN|CREDENTIAL)[A-Za-z0-9_]*\s*=).*$",
+                                re.I | re.M)
+_URL_USERINFO_RE = re.compile(r"://[^/@\s\"']+@")
+
+
+class HostConfigError(Exception):
+    """A wanted state that cannot be reached (a directory where a file must be, an unknown user)."""
+
+
+def _uid(owner):
+    if owner is None:
+        return None
+    try:
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise HostConfigError("no user %r on this host" % owner) from None
+
+
+def _gid(group):
+    if group is None:
+        return None
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise HostConfigError("no group %r on this host" % group) from None
+
+
+def _name_of_uid(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _name_of_gid(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _mode(mode):
+    """An octal mode string ('0600', '600') as an int; None stays None."""
+    if mode is None:
+        return None
+    try:
+        return int(str(mode), 8)
+    except ValueError:
+        raise HostConfigError("mode %r is not an octal mode such as '0644'" % (mode,)) from None
+
+
+def attribute_differences(st, owner=None, group=None, mode=None):
+    """The owner, group and mode that differ between ``st`` (an os.stat result)
+    and the wanted ones (None: not managed), as ``[(what, have, want)]``."""
+    out = []
+    if owner is not None and st.st_uid != _uid(owner):
+        out.append(("owner", _name_of_uid(st.st_uid), owner))
+    if group is not None and st.st_gid != _gid(group):
+        out.append(("group", _name_of_gid(st.st_gid), group))
+    want = _mode(mode)
+    if want is not None and stat.S_IMODE(st.st_mode) != want:
+        out.append(("mode", "%04o" % stat.S_IMODE(st.st_mode), "%04o" % want))
+    return out
+
+
+def _stat(path):
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _set_attributes(path, owner, group, mode):
+    uid, gid = _uid(owner), _gid(group)
+    if uid is not None or gid is not None:
+        os.chown(path, -1 if uid is None else uid, -1 if gid is None else gid)
+    if mode is not None:
+        os.chmod(path, _mode(mode))
+
+
+def _write(path, data, owner, group, mode, move):
+    """The new content in a temporary file beside ``path``, its attributes set,
+    then moved over ``path`` (a reader never sees half a file, nor the new
+    content with the old file's owner and mode)."""
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        _set_attributes(tmp, owner, group, mode)
+        move(tmp, path)
+        # a move that keeps the replaced file's attributes (Ansible's atomic_move) or applies the umask
+        _set_attributes(path, owner, group, mode)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def redact(text):
+    """``text`` with secret setting values and URL credentials replaced by <redacted>."""
+    return _URL_USERINFO_RE.sub("://<redacted>@", _SECRET_SETTING_RE.sub(r"\1<redacted>", text))
+
+
+def content_diff(path, before, after):
+    """A unified diff of two contents, secrets redacted (the module's content is
+    no_log: Ansible would mask a diff that repeats it whole)."""
+    lines = difflib.unified_diff(redact(before).splitlines(True), redact(after).splitlines(True),
+                                 "before: %s" % path, "after: %s" % path)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _attributes_text(path, st):
+    if st is None:
+        return "%s: absent\n" % path
+    return "%s: %s:%s %04o\n" % (path, _name_of_uid(st.st_uid), _name_of_gid(st.st_gid), stat.S_IMODE(st.st_mode))
+
+
+def converge(directories=(), files=(), check_mode=False, move=os.replace):
+    """Put ``directories`` and ``files`` (dicts as the module's options) in
+    their wanted state; in check mode only find out what would change.
+
+    Returns ``(changes, diffs)``: ``changes`` a list of
+    ``{"path", "what": [...]}`` (each difference in words, e.g.
+    ``"owner nobody -> root"``, ``"created"``, ``"content"``), ``diffs`` the
+    before/after of each changed path for ``--diff`` (of a content: a unified
+    diff, secrets redacted). Directories come first,
+    so that a file's directory exists before the file is written."""
+    changes, diffs = [], []
+
+    def note(path, what, before, after, prepared=None):
+        changes.append({"path": path, "what": what})
+        if prepared is not None:
+            diffs.append({"prepared": prepared})
+        else:
+            diffs.append({"before_header": path, "after_header": path, "before": before, "after": after})
+
+    for d in directories:
+        path, owner, group, mode = d["path"], d.get("owner"), d.get("group"), d.get("mode")
+        st = _stat(path)
+        if st is not None and not stat.S_ISDIR(st.st_mode):
+            raise HostConfigError("%s must be a directory, but something else is there" % path)
+        if st is None:
+            if not check_mode:
+                os.makedirs(path, exist_ok=True)
+                _set_attributes(path, owner, group, mode)
+            note(path, ["created (directory)"], "%s: absent\n" % path,
+                 "%s: directory %s:%s %s\n" % (path, owner, group, mode))
+            continue
+        diff = attribute_differences(st, owner, group, mode)
+        if diff:
+            if not check_mode:
+                _set_attributes(path, owner, group, mode)
+            note(path, ["%s %s -> %s" % x for x in diff], _attributes_text(path, st),
+                 "%s: %s:%s %s\n" % (path, owner, group, mode))
+
+    for f in files:
+        path, state = f["path"], f.get("state") or "present"
+        owner, group, mode = f.get("owner"), f.get("group"), f.get("mode")
+        st = _stat(path)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise HostConfigError("%s must be a file, but it is a directory" % path)
+        if state == "absent":
+            if st is not None:
+                if not check_mode:
+                    os.unlink(path)
+                note(path, ["removed"], _attributes_text(path, st), "%s: absent\n" % path)
+            continue
+        if state == "attributes":
+            if st is None:
+                continue
+            diff = attribute_differences(st, owner, group, mode)
+            if diff:
+                if not check_mode:
+                    _set_attributes(path, owner, group, mode)
+                note(path, ["%s %s -> %s" % x for x in diff], _attributes_text(path, st),
+                     "%s: %s:%s %s\n" % (path, owner, group, mode))
+            continue
+        # present
+        content = f.get("content")
+        if content is None:
+            raise HostConfigError("%s: a file with state present needs its content" % path)
+        data = content.encode("utf-8")
+        old = _read(path) if st is not None else None
+        what = []
+        if old is None:
+            what.append("created")
+        elif old != data:
+            what.append("content")
+        else:
+            what.extend("%s %s -> %s" % x for x in attribute_differences(st, owner, group, mode))
+        if not what:
+            continue
+        if not check_mode:
+            if old is None or old != data:
+                if not os.path.isdir(os.path.dirname(path)):
+                    raise HostConfigError("%s: its directory does not exist (list it in directories)" % path)
+                _write(path, data, owner, group, mode, move)
+            else:
+                _set_attributes(path, owner, group, mode)
+        before = "" if old is None else old.decode("utf-8", "replace")
+        if what[0] in ("created", "content"):
+            note(path, what, None, None, prepared=content_diff(path, before, content))
+        else:
+            note(path, what, _attributes_text(path, st), "%s: %s:%s %s\n" % (path, owner, group, mode))
+    return changes, diffs
