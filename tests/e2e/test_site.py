@@ -272,7 +272,11 @@ def test_a_changed_input_converges_only_that_host(playbook, sandbox, aws):
 def test_limit_run_keeps_the_whole_fleet_served(playbook, aws):
     """A --limit run on one host (and the controller, so that the service play
     runs too) does not scale the fleet-wide service down."""
-    playbook("site.yml", "--limit", "%s,localhost" % HOSTS[0])
+    run = playbook("site.yml", "--limit", "%s,localhost" % HOSTS[0])
+    # the summary (edgeops.ecs_anywhere.site_summary): the host of the run, the others outside it
+    assert "%s: registered: arn:aws:ecs:" % HOSTS[0] in run.out
+    for host in HOSTS[1:]:
+        assert "%s: not in this run (--limit)" % host in run.out
     assert running_tasks(aws, len(HOSTS), timeout=30) == len(HOSTS)
     svc = aws["ecs"].describe_services(cluster=CLUSTER, services=["nginx"])["services"][0]
     assert svc["desiredCount"] == len(HOSTS), svc
