@@ -25,9 +25,45 @@ options:
   names:
     description:
       - Names of the IAM roles to read (without path). An empty list makes no call.
+      - The names of O(requirements) are read too.
     type: list
     elements: str
-    required: true
+    default: []
+  requirements:
+    description:
+      - What roles must have, each checked against the role as read and against the ownership tag
+        O(owner_tag) (RV(checks)). A role without that tag is somebody else's (C(foreign)): the
+        collection uses it as it is, and RV(checks[].missing) says what it lacks.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The role's name.
+        type: str
+        required: true
+      service:
+        description: The service principal the role must trust with C(sts:AssumeRole), such as C(ssm.amazonaws.com).
+        type: str
+        required: true
+      policies:
+        description: ARNs of managed policies that must be attached.
+        type: list
+        elements: str
+        default: []
+  owner_tag:
+    description:
+      - The tag that marks a role as the collection's (its key and value). Required with O(requirements).
+    type: dict
+    suboptions:
+      key:
+        description: Tag key.
+        type: str
+        required: true
+      value:
+        description: Tag value.
+        type: str
+        required: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -40,9 +76,14 @@ EXAMPLES = r"""
     names: [ecs-anywhere-edge-instance, ecs-anywhere-edge-task-execution]
   register: roles
 
-- name: Which of them are ours?
-  ansible.builtin.debug:
-    msg: "{{ roles.iam_roles | selectattr('tags.ecs-anywhere-cluster', 'defined') | map(attribute='role_name') }}"
+- name: Which of them are ours, and what do the others lack?
+  edgeops.ecs_anywhere.ecs_anywhere_iam_role_info:
+    requirements:
+      - name: ecs-anywhere-edge-instance
+        service: ssm.amazonaws.com
+        policies: [arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore]
+    owner_tag: {key: ecs-anywhere-cluster, value: edge}
+  register: checked
 """
 
 RETURN = r"""
@@ -94,8 +135,44 @@ iam_roles:
           type: str
           returned: always
           sample: arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore
+checks:
+  description: Each role of O(requirements), in their order, checked.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    role_name:
+      description: Name of the role.
+      type: str
+    exists:
+      description: Whether the role exists.
+      type: bool
+    owned:
+      description: Whether it carries O(owner_tag).
+      type: bool
+    foreign:
+      description: Whether it exists and does not carry O(owner_tag) (somebody else's).
+      type: bool
+    arn:
+      description: Its ARN (empty when it does not exist).
+      type: str
+    tags:
+      description: Its tags.
+      type: dict
+    trusted:
+      description: Whether its trust policy lets O(requirements[].service) assume it.
+      type: bool
+    missing_policies:
+      description: The policies of O(requirements[].policies) not attached to it.
+      type: list
+      elements: str
+    missing:
+      description: What a foreign role lacks, in words (empty for a role that is ours or absent).
+      type: list
+      elements: str
+      sample: ["trust in ssm.amazonaws.com (an Allow statement for sts:AssumeRole)"]
 missing_names:
-  description: The names of O(names) that IAM does not know.
+  description: The names of O(names) and O(requirements) that IAM does not know.
   returned: always
   type: list
   elements: str
@@ -111,16 +188,29 @@ from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.common import
 
 def main():
     argument_spec = dict(
-        names=dict(type="list", elements="str", required=True),
+        names=dict(type="list", elements="str", default=[]),
+        requirements=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            service=dict(type="str", required=True),
+            policies=dict(type="list", elements="str", default=[]))),
+        owner_tag=dict(type="dict", options=dict(key=dict(type="str", required=True, no_log=False),
+                                                 value=dict(type="str", required=True))),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    names = module.params["names"]
+    requirements = module.params["requirements"]
+    if requirements and not module.params["owner_tag"]:
+        module.fail_json(msg="requirements need owner_tag: the tag (key and value) that marks a role as ours")
+    names = list(dict.fromkeys(module.params["names"] + [r["name"] for r in requirements]))
     if not names:
-        module.exit_json(changed=False, iam_roles=[], missing_names=[])
+        module.exit_json(changed=False, iam_roles=[], checks=[], missing_names=[])
     client = aws_client(module, "iam")
     with module_errors(module, "Failed to read the IAM roles %s" % ", ".join(names)):
         roles, missing = iam_roles.describe_roles(client, names)
-    module.exit_json(changed=False, iam_roles=roles, missing_names=missing)
+    checks = []
+    if requirements:
+        owner = module.params["owner_tag"]
+        checks = iam_roles.check_roles(roles, requirements, owner["key"], owner["value"])
+    module.exit_json(changed=False, iam_roles=roles, checks=checks, missing_names=missing)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,34 @@ def test_a_denied_read_fails_naming_the_roles(run, aws):
     aws.raw_iam.errors = {"GetRole": "AccessDenied"}
     r = run(ecs_anywhere_iam_role_info, {"names": ["ours"]}, fail=True)
     assert "Failed to read the IAM roles ours" in r["msg"] and "get role" in r["msg"]
+
+
+EXEC = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+OWNER = {"key": "ecs-anywhere-cluster", "value": "edge"}
+
+
+def test_requirements_tell_ours_absent_and_foreign_roles_and_what_the_foreign_lack(run, aws):
+    aws.raw_iam.add_role("ours", tags={"ecs-anywhere-cluster": "edge"})   # ours lacks the policy: fixed by the role
+    aws.raw_iam.add_role("other-cluster", tags={"ecs-anywhere-cluster": "other"}, policies=[CORE])
+    aws.raw_iam.add_role("theirs-wrong-trust", service="ec2.amazonaws.com", policies=[EXEC])
+    r = run(ecs_anywhere_iam_role_info, {"owner_tag": OWNER, "requirements": [
+        {"name": "ours", "service": "ssm.amazonaws.com", "policies": [CORE]},
+        {"name": "absent", "service": "ssm.amazonaws.com", "policies": [CORE]},
+        {"name": "other-cluster", "service": "ssm.amazonaws.com", "policies": [CORE]},
+        {"name": "theirs-wrong-trust", "service": "ecs-tasks.amazonaws.com", "policies": [EXEC, CORE]},
+    ]})
+    ours, absent, other, theirs = r["checks"]
+    assert (ours["owned"], ours["foreign"], ours["missing_policies"], ours["missing"]) == (True, False, [CORE], [])
+    assert (absent["exists"], absent["foreign"], absent["missing"]) == (False, False, [])
+    assert r["missing_names"] == ["absent"]
+    # another cluster's tag value is not ours
+    assert (other["foreign"], other["trusted"], other["missing"]) == (True, True, [])
+    assert theirs["foreign"] and not theirs["trusted"]
+    assert theirs["missing"] == ["trust in ecs-tasks.amazonaws.com (an Allow statement for sts:AssumeRole)",
+                                 "the managed policy %s" % CORE]
+    assert theirs["arn"] == "arn:aws:iam::123456789012:role/theirs-wrong-trust"
+
+
+def test_requirements_need_the_owner_tag(run, aws):
+    r = run(ecs_anywhere_iam_role_info, {"requirements": [{"name": "x", "service": "ssm.amazonaws.com"}]}, fail=True)
+    assert "owner_tag" in r["msg"] and aws.raw_iam.calls == []
