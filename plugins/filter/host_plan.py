@@ -29,6 +29,14 @@ options:
     type: list
     elements: str
     default: []
+  reregister:
+    description: Consent to register a host that is registered elsewhere again (C(ecs_anywhere_host_reregister)).
+    type: bool
+    default: false
+  forgotten:
+    description: SSM no longer knows the host's managed instance (C(ssm_activation_forgotten)).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -45,10 +53,17 @@ _value:
   type: dict
   contains:
     registration:
-      description: The probe's registration state.
+      description: The probe's registration state (C(needs_registration) for a host SSM forgot).
       type: str
+    reasons:
+      description: Why, in words.
+      type: list
+      elements: str
     register:
-      description: Whether the host registers in this run (it is not C(registered)).
+      description: Whether the host registers in this run.
+      type: bool
+    refuse:
+      description: Whether the host is registered elsewhere and no re-registration was asked (nothing may change).
       type: bool
     clear_first:
       description: Whether state of an earlier registration must be cleared before registering.
@@ -76,9 +91,9 @@ _value:
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils.host_state import plan
 
 
-def host_plan(state, pins, docker_packages=None):
+def host_plan(state, pins, docker_packages=None, reregister=False, forgotten=False):
     """host_state.plan() as a filter."""
-    return plan(state, dict(pins), list(docker_packages or []))
+    return plan(state, dict(pins), list(docker_packages or []), reregister=bool(reregister), forgotten=bool(forgotten))
 
 
 class FilterModule:

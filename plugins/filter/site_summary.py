@@ -110,8 +110,8 @@ def site_summary(hosts, hostvars, in_run, check_mode=False, service_arn="", serv
     if service_failure:
         lines.append("nginx service: FAILED: %s" % _one_line(service_failure))
     else:
-        lines.append("nginx service: %s" % (service_arn or ("would be created or updated (check mode)" if check_mode
-                                                             else "not run")))
+        planned = "would be created or updated (check mode)" if check_mode else "not run"
+        lines.append("nginx service: %s" % (service_arn or planned))
     message = ""
     if problems:
         message = ("%d edge host(s) did not make it: %s; fix them and re-run with --limit <those hosts>,localhost."

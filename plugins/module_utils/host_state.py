@@ -319,33 +319,45 @@ def satisfies_pin(installed, pin):
     return installed == pin or installed.startswith(pin + "-")
 
 
-def plan(state, pins, docker_packages=()):
+def plan(state, pins, docker_packages=(), reregister=False, forgotten=False):
     """What the host role's stages that install and register must do on a host,
     from its probe (``state``, the ecs_anywhere_host_info result): the one place
-    that decides them. ``pins`` maps each agent package to its pinned version;
-    ``docker_packages`` are the Docker packages the install source wants.
+    that decides them (ssm_activation decides from it which hosts its
+    activation covers). ``pins`` maps each agent package to its pinned version;
+    ``docker_packages`` are the Docker packages the install source wants;
+    ``reregister`` is the user's consent to register a host that is registered
+    elsewhere again; ``forgotten`` says SSM no longer knows the host's
+    managed instance (ssm_activation asked it).
 
-    Returns a dict: ``register`` (the host registers in this run: it is not
-    ``registered``; preflight stops a host ``registered_elsewhere`` unless a
-    re-registration was asked), ``clear_first`` (state of an earlier
-    registration is on the host: the agents stop, the ECS agent's state is
-    wiped and SSM's registration cleared before registering), ``installed``
-    (package -> version, installed ones only), ``packages_behind`` (agent
-    packages whose installed version does not satisfy the pin, in ``pins``
-    order), ``docker_missing``, ``leftovers`` (what a killed run left), and
+    Returns a dict: ``registration`` and ``reasons`` (the probe's, or
+    ``needs_registration`` for a forgotten host), ``register`` (the host
+    registers in this run), ``refuse`` (registered elsewhere without consent:
+    nothing may change), ``clear_first`` (state of an earlier registration is
+    on the host: the agents stop, the ECS agent's state is wiped and SSM's
+    registration cleared before registering), ``installed`` (package ->
+    version, installed ones only), ``packages_behind`` (agent packages whose
+    installed version does not satisfy the pin, in ``pins`` order),
+    ``docker_missing``, ``leftovers`` (what a killed run left), and
     ``install`` (any of the last three)."""
     packages = state.get("packages") or {}
     installed = dict((name, version) for name, version in packages.items() if version)
     registration = state.get("registration")
+    reasons = list(state.get("reasons") or [])
     ecs_agent = state.get("ecs_agent") or {}
     ssm = state.get("ssm") or {}
+    if forgotten and registration == REGISTERED:
+        registration = NEEDS_REGISTRATION
+        reasons = ["SSM no longer knows managed instance %s (deregistered on the AWS side): the host registers again"
+                   % ssm.get("managed_instance_id")]
     old_state = bool(ecs_agent.get("container_instance_arn")) or bool(ssm.get("present"))
     behind = [name for name, pin in pins.items() if not satisfies_pin(installed.get(name), pin)]
     docker_missing = [name for name in docker_packages if name not in installed]
     leftovers = list(state.get("leftovers") or [])
     return {
         "registration": registration,
-        "register": registration != REGISTERED,
+        "reasons": reasons,
+        "register": registration == NEEDS_REGISTRATION or (registration == REGISTERED_ELSEWHERE and bool(reregister)),
+        "refuse": registration == REGISTERED_ELSEWHERE and not reregister,
         "clear_first": registration == REGISTERED_ELSEWHERE or (registration == NEEDS_REGISTRATION and old_state),
         "installed": installed,
         "packages_behind": behind,

@@ -31,9 +31,9 @@ options:
     default: []
   requirements:
     description:
-      - What roles must have, each checked against the role as read and against the ownership tag
-        O(owner_tag) (RV(checks)). A role without that tag is somebody else's (C(foreign)): the
-        collection uses it as it is, and RV(checks[].missing) says what it lacks.
+      - "What roles must have, each checked against the role as read and against the ownership tag
+        O(owner_tag) (RV(checks)). A role without that tag is somebody else's (C(foreign)); the
+        collection uses it as it is, and RV(checks[].missing) says what it lacks."
     type: list
     elements: dict
     default: []

@@ -451,7 +451,7 @@ def test_satisfies_pin(installed, pin, ok):
 
 def test_plan_of_a_converged_host_installs_and_registers_nothing():
     p = hs.plan(_state(), PINS, ["docker.io"])
-    assert p == {"registration": hs.REGISTERED, "register": False, "clear_first": False,
+    assert p == {"registration": hs.REGISTERED, "reasons": [], "register": False, "refuse": False, "clear_first": False,
                  "installed": {"amazon-ssm-agent": "3.3.1957.0-1", "amazon-ecs-init": "1.89.0-1", "docker.io": "20.10"},
                  "packages_behind": [], "docker_missing": [], "leftovers": [], "install": False}
 
@@ -469,11 +469,30 @@ def test_plan_of_a_bare_host_installs_everything_and_registers_without_clearing(
     (hs.NEEDS_REGISTRATION, ARN, False, True),      # the ECS agent holds an old container instance
     (hs.NEEDS_REGISTRATION, None, True, True),      # a cleared / forgotten SSM registration file
     (hs.NEEDS_REGISTRATION, None, False, False),    # never registered
-    (hs.REGISTERED_ELSEWHERE, ARN, True, True),     # re-registration asked (preflight stops it otherwise)
+    (hs.REGISTERED_ELSEWHERE, ARN, True, True),     # re-registration asked
 ])
 def test_plan_clears_what_an_earlier_registration_left(registration, arn, ssm_present, clear):
-    p = hs.plan(_state(registration, arn=arn, ssm_present=ssm_present), PINS)
-    assert p["register"] and p["clear_first"] is clear
+    p = hs.plan(_state(registration, arn=arn, ssm_present=ssm_present), PINS, reregister=True)
+    assert p["register"] and p["clear_first"] is clear and not p["refuse"]
+
+
+def test_plan_refuses_a_host_registered_elsewhere_without_consent():
+    p = hs.plan(_state(hs.REGISTERED_ELSEWHERE), PINS)
+    assert p["refuse"] and not p["register"]
+    # consent changes nothing for a host registered here
+    p = hs.plan(_state(), PINS, reregister=True)
+    assert not p["register"] and not p["refuse"]
+
+
+def test_plan_registers_a_host_ssm_forgot_and_clears_its_old_state_first():
+    state = dict(_state(), ssm={"present": True, "managed_instance_id": MI})
+    p = hs.plan(state, PINS, forgotten=True)
+    assert p["registration"] == hs.NEEDS_REGISTRATION and p["register"] and p["clear_first"]
+    assert p["reasons"] == ["SSM no longer knows managed instance %s (deregistered on the AWS side): "
+                            "the host registers again" % MI]
+    # a host that needs registering anyway keeps its own reasons
+    p = hs.plan(dict(_state(hs.NEEDS_REGISTRATION), reasons=["no SSM registration"]), PINS, forgotten=True)
+    assert p["reasons"] == ["no SSM registration"]
 
 
 def test_plan_upgrade_and_leftovers_install_without_registering():
