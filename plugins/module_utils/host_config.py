@@ -20,6 +20,7 @@ import pwd
 import re
 import stat
 import tempfile
+import time
 
 # What --diff never shows of a file's content: the values of settings whose
 # name says they are secret (ECS_ENGINE_AUTH_DATA, ...) and the user:password
@@ -235,3 +236,82 @@ def converge(directories=(), files=(), check_mode=False, move=os.replace):
         else:
             note(path, what, _attributes_text(path, st), "%s: %s:%s %s\n" % (path, owner, group, mode))
     return changes, diffs
+
+
+# ---------------------------------------------------------------- units
+# A unit file state that needs no `systemctl enable` (it starts with what wants it).
+_ENABLED_STATES = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated")
+
+
+def _show(run, name):
+    rc, out, err = run(["systemctl", "show", "--property=LoadState,ActiveState,UnitFileState", name])
+    if rc != 0:
+        raise HostConfigError("systemctl show %s failed: %s" % (name, (err or out).strip()))
+    props = dict(line.partition("=")[::2] for line in out.splitlines() if "=" in line)
+    return props.get("LoadState", ""), props.get("ActiveState", ""), props.get("UnitFileState", "")
+
+
+def _systemctl(run, verb, name):
+    rc, out, err = run(["systemctl", verb, name])
+    if rc != 0:
+        raise HostConfigError("systemctl %s %s failed: %s" % (verb, name, (err or out).strip()))
+
+
+def converge_units(units, run, check_mode=False, wait=None):
+    """Each unit of ``units`` (dicts: ``name``, ``enabled``, ``started``,
+    optional ``wait_for`` ``{"path", "regex", "timeout"}``) enabled and started
+    where it is not, in order; a unit with ``wait_for`` is started only once
+    ``wait(path, regex, timeout)`` says the file says so (False: an error naming
+    what did not come). ``run(argv)`` returns ``(rc, stdout, stderr)``.
+
+    A unit that does not exist fails, except in check mode, where its package
+    may only be about to be installed: it is reported as to be enabled and
+    started. Returns the changes, as converge() does (``path`` the unit)."""
+    changes = []
+    for unit in units:
+        name = unit["name"]
+        load, active, file_state = _show(run, name)
+        if load != "loaded":
+            if check_mode:
+                changes.append({"path": name, "what": ["enabled and started (the unit is installed by this run)"]})
+                continue
+            raise HostConfigError("the unit %s does not exist on this host (LoadState %s)" % (name, load or "?"))
+        what = []
+        if unit.get("enabled", True) and file_state not in _ENABLED_STATES:
+            if not check_mode:
+                _systemctl(run, "enable", name)
+            what.append("enabled (was %s)" % (file_state or "?"))
+        if unit.get("started", True) and active != "active":
+            spec = unit.get("wait_for")
+            if spec and not check_mode and wait is not None and not wait(spec["path"], spec["regex"], spec["timeout"]):
+                raise HostConfigError(spec.get("msg") or "%s: %s did not match %r within %s s"
+                                      % (name, spec["path"], spec["regex"], spec["timeout"]))
+            if not check_mode:
+                _systemctl(run, "start", name)
+            what.append("started (was %s)" % (active or "?"))
+        if what:
+            changes.append({"path": name, "what": what})
+    return changes
+
+
+def wait_for_file(path, regex, timeout, sleep=None, clock=None):
+    """Whether the file at ``path`` matches ``regex`` within ``timeout`` seconds."""
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
+    pattern = re.compile(regex)
+    deadline = clock() + float(timeout)
+    while True:
+        try:
+            with open(path, "r", errors="replace") as f:
+                if pattern.search(f.read()):
+                    return True
+        except OSError:
+            pass
+        if clock() >= deadline:
+            return False
+        sleep(1)
+
+
+def changed_labels(changes, specs):
+    """The ``label`` of each spec (directory or file) whose path changed, sorted, once each."""
+    labels = dict((spec["path"], spec.get("label")) for spec in specs)
+    return sorted(set(labels[c["path"]] for c in changes if labels.get(c["path"])))

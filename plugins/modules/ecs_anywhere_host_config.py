@@ -44,6 +44,9 @@ options:
       mode:
         description: Its permission bits, an octal string such as C("0755"); omitted is not managed.
         type: str
+      label:
+        description: A name for what reads it (for example the service to restart), returned in RV(changed_labels) when it changed.
+        type: str
   files:
     description: Files and their wanted state.
     type: list
@@ -75,10 +78,52 @@ options:
       mode:
         description: Its permission bits, an octal string such as C("0600"); omitted is not managed.
         type: str
+      label:
+        description: A name for what reads it (for example the service to restart), returned in RV(changed_labels) when it changed.
+        type: str
+  units:
+    description:
+      - systemd units enabled and started where they are not, in this order, after the files. A unit that
+        does not exist fails, except in check mode (its package may only be about to be installed).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The unit.
+        type: str
+        required: true
+      enabled:
+        description: Enable it where it is not (C(systemctl enable)).
+        type: bool
+        default: true
+      started:
+        description: Start it where it is not active (C(systemctl start)).
+        type: bool
+        default: true
+      wait_for:
+        description: Start the unit only once this file matches this pattern (waited for, up to the timeout).
+        type: dict
+        suboptions:
+          path:
+            description: The file.
+            type: path
+            required: true
+          regex:
+            description: The pattern (Python C(re.search)).
+            type: str
+            required: true
+          timeout:
+            description: Seconds to wait at most.
+            type: int
+            default: 300
+          msg:
+            description: The error when it does not come.
+            type: str
 notes:
   - Supports check mode and diff mode.
-  - The host role calls it once per restart group (the ECS agent's settings, the SSM agent's, the
-    proxy drop-ins), so that a change restarts only the services that read it.
+  - The host role calls it once for its configuration (its handlers restart only the services whose
+    labels changed) and once for its units.
 """
 
 EXAMPLES = r"""
@@ -112,13 +157,25 @@ changes:
       type: list
       elements: str
   sample: [{"path": "/etc/ecs/ecs.config", "what": ["owner nobody -> root", "group nogroup -> root"]}]
+changed_labels:
+  description: The labels of the directories and files that changed, sorted, each once.
+  returned: always
+  type: list
+  elements: str
+  sample: [ecs]
+units:
+  description: Each unit that was (or in check mode would be) enabled or started, and what was done.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "docker", "what": ["enabled (was disabled)"]}]
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.edgeops.ecs_anywhere.plugins.module_utils import host_config  # noqa: E402
 
-_ATTRIBUTES = dict(owner=dict(type="str"), group=dict(type="str"), mode=dict(type="str"))
+_ATTRIBUTES = dict(owner=dict(type="str"), group=dict(type="str"), mode=dict(type="str"), label=dict(type="str"))
 
 
 def main():
@@ -131,6 +188,15 @@ def main():
                                     state=dict(type="str", default="present", choices=["present", "absent", "attributes"]),
                                     content=dict(type="str", no_log=True),
                                     **_ATTRIBUTES)),
+            units=dict(type="list", elements="dict", default=[],
+                       options=dict(name=dict(type="str", required=True),
+                                    enabled=dict(type="bool", default=True),
+                                    started=dict(type="bool", default=True),
+                                    wait_for=dict(type="dict", options=dict(
+                                        path=dict(type="path", required=True),
+                                        regex=dict(type="str", required=True),
+                                        timeout=dict(type="int", default=300),
+                                        msg=dict(type="str"))))),
         ),
         supports_check_mode=True,
     )
@@ -138,14 +204,24 @@ def main():
     def move(src, dest):
         module.atomic_move(src, dest)
 
+    def run(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C", "SYSTEMD_PAGER": ""})
+
+    specs = module.params["directories"] + module.params["files"]
     try:
         changes, diffs = host_config.converge(module.params["directories"], module.params["files"],
                                               check_mode=module.check_mode, move=move)
     except (host_config.HostConfigError, OSError) as e:
         module.fail_json(msg="Could not put the agents' configuration in place: %s" % e)
-    result = dict(changed=bool(changes), changes=changes)
+    try:
+        units = host_config.converge_units(module.params["units"], run, check_mode=module.check_mode,
+                                           wait=host_config.wait_for_file)
+    except host_config.HostConfigError as e:
+        module.fail_json(msg="Could not enable and start the units: %s" % e, changes=changes)
+    result = dict(changed=bool(changes or units), changes=changes, units=units,
+                  changed_labels=host_config.changed_labels(changes, specs))
     if module._diff:  # pylint: disable=protected-access
-        result["diff"] = diffs
+        result["diff"] = diffs + [{"prepared": "unit %s: %s\n" % (u["path"], ", ".join(u["what"]))} for u in units]
     module.exit_json(**result)
 
 

@@ -6,7 +6,9 @@ for the largest size also the no-op re-run and the decommissioning of one
 host; and, on a fresh sandbox of the second-largest size, site.yml the way AWX
 job slicing runs it (BENCH_SLICES runs at once, default 2, each over its slice
 of the hosts + localhost). Prints one table, the AWS calls by operation and
-the targets of the issue (measured, not asserted: a benchmark, not a test).
+the targets of the issues (measured, not asserted: a benchmark, not a test).
+The table gives, per operation, the controller's CPU per host and the task
+iterations per host (what a no-op costs an execution node).
 BENCH_PROFILE=1 adds the profile_tasks callback's top tasks of each run."""
 
 import os
@@ -105,14 +107,16 @@ def main():
         finally:
             box.down()
 
-    print("\n%-30s %8s %8s %9s %9s %9s %10s %9s %8s" % (
-        "operation", "wall s", "changed", "AWS calls", "ours", "ours/host", "activation", "CPU s", "CPU/task"))
+    print("\n%-30s %8s %8s %9s %9s %9s %10s %9s %8s %9s %10s" % (
+        "operation", "wall s", "changed", "AWS calls", "ours", "ours/host", "activation", "CPU s", "CPU/task",
+        "CPU/host", "tasks/host"))
     for name, hosts, f in rows:
         calls, ours = sum(f["counts"].values()), collection_calls(f["counts"])
-        print("%-30s %8.1f %8d %9d %9d %9.1f %10d %9.1f %8.3f" % (
+        print("%-30s %8.1f %8d %9d %9d %9.1f %10d %9.1f %8.3f %9.2f %10.1f" % (
             name, f["seconds"], f["changed"], calls, ours, ours / hosts, f["counts"].get("ssm.CreateActivation", 0),
-            f["cpu"], f["cpu"] / max(f["tasks"], 1)))
-        print("%-30s %8s %8s %9s %9s %9s %10s %9.1f" % ("", "", "", "", "", "", "CPU/host", f["cpu"] / hosts))
+            f["cpu"], f["cpu"] / max(f["tasks"], 1), f["cpu"] / hosts, f["tasks"] / hosts))
+    print("(tasks/host: task iterations on the edge hosts, ok + skipped + failed, from the recap, per host;"
+          " CPU: the controller's, ansible-playbook and its children)")
     print("\nmemory of one edge host (RSS summed, %d-host sandbox after site.yml): %s" % (max(sizes), memory))
     print("\nAWS calls by operation:")
     ops = sorted({op for r in rows for op in r[2]["counts"]})
@@ -135,6 +139,10 @@ def main():
     frac = noop["seconds"] / first[big]["seconds"]
     print("  P2  no-op re-run / first run <= 0.15, changed=0: %.2f, changed=%d  %s" % (
         frac, noop["changed"], verdict(frac <= 0.15 and noop["changed"] == 0)))
+    print("  cost no-op CPU/host <= 2.0 s: %.2f  %s" % (noop["cpu"] / big, verdict(noop["cpu"] / big <= 2.0)))
+    per_host = first[big]["cpu"] / big
+    print("  cost first-run CPU/host <= 12 s: %.2f  %s" % (per_host, verdict(per_host <= 12)))
+    print("  cost no-op wall / first-run wall <= 0.10: %.2f  %s" % (frac, verdict(frac <= 0.10)))
     if 1 in first and 16 in first:
         ratio = first[16]["seconds"] / first[1]["seconds"]
         print("  P5  16 hosts / 1 host <= 2.5: %.2f  %s" % (ratio, verdict(ratio <= 2.5)))

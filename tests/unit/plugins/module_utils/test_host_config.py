@@ -169,3 +169,92 @@ def test_the_diff_of_a_content_never_shows_a_secret(tmp_path):
     assert "s3cret" not in text and "n3w" not in text and "pr0xy" not in text
     assert "+HTTP_PROXY=http://<redacted>@proxy:3128\n" in text
     assert open(files[0]["path"]).read() == new["content"]
+
+
+def test_changed_labels_name_what_reads_the_changed_paths(tmp_path):
+    dirs, files = wanted(tmp_path)
+    files = [dict(files[0], label="ecs"), {"path": str(tmp_path / "ssm.json"), "state": "absent", "label": "ssm"}]
+    hc.converge(dirs, files)
+    os.chmod(files[0]["path"], 0o644)
+    changes = hc.converge(dirs, files)[0]
+    assert hc.changed_labels(changes, dirs + files) == ["ecs"]
+    assert hc.changed_labels([], dirs + files) == []
+
+
+class FakeSystemd:
+    """systemctl show/enable/start over a dict of units: {name: [load, active, file_state]}."""
+
+    def __init__(self, **units):
+        self.units, self.calls = {k: list(v) for k, v in units.items()}, []
+
+    def __call__(self, argv):
+        self.calls.append(argv[1:])
+        verb, name = argv[1], argv[-1]
+        if verb == "show":
+            load, active, state = self.units.get(name, ["not-found", "inactive", ""])
+            return 0, "LoadState=%s\nActiveState=%s\nUnitFileState=%s\n" % (load, active, state), ""
+        if name not in self.units:
+            return 1, "", "Unit %s.service not found." % name
+        if verb == "enable":
+            self.units[name][2] = "enabled"
+        elif verb == "start":
+            self.units[name][1] = "active"
+        return 0, "", ""
+
+
+UNITS = [{"name": "docker"}, {"name": "amazon-ssm-agent"},
+         {"name": "ecs", "wait_for": {"path": "/root/.aws/credentials", "regex": "default", "timeout": 5}}]
+
+
+def test_units_in_their_wanted_state_need_nothing():
+    systemd = FakeSystemd(docker=["loaded", "active", "enabled"], **{"amazon-ssm-agent": ["loaded", "active", "enabled"]},
+                          ecs=["loaded", "active", "enabled"])
+    assert hc.converge_units(UNITS, systemd, wait=lambda *a: pytest.fail("no wait for a running unit")) == []
+    assert [c[0] for c in systemd.calls] == ["show", "show", "show"]
+
+
+def test_a_disabled_and_a_stopped_unit_are_put_right_in_order_after_the_wait():
+    systemd = FakeSystemd(docker=["loaded", "active", "disabled"], **{"amazon-ssm-agent": ["loaded", "inactive", "enabled"]},
+                          ecs=["loaded", "failed", "enabled"])
+    waited = []
+    changes = hc.converge_units(UNITS, systemd, wait=lambda *a: waited.append(a) or True)
+    assert changes == [{"path": "docker", "what": ["enabled (was disabled)"]},
+                       {"path": "amazon-ssm-agent", "what": ["started (was inactive)"]},
+                       {"path": "ecs", "what": ["started (was failed)"]}]
+    assert waited == [("/root/.aws/credentials", "default", 5)]
+    done = [c[:2] for c in systemd.calls if c[0] != "show"]
+    assert done == [["enable", "docker"], ["start", "amazon-ssm-agent"], ["start", "ecs"]]
+
+
+def test_check_mode_reports_units_and_changes_none():
+    systemd = FakeSystemd(docker=["loaded", "inactive", "disabled"])
+    changes = hc.converge_units(UNITS, systemd, check_mode=True)
+    assert changes == [{"path": "docker", "what": ["enabled (was disabled)", "started (was inactive)"]},
+                       {"path": "amazon-ssm-agent", "what": ["enabled and started (the unit is installed by this run)"]},
+                       {"path": "ecs", "what": ["enabled and started (the unit is installed by this run)"]}]
+    assert all(c[0] == "show" for c in systemd.calls)
+
+
+def test_a_missing_unit_or_a_wait_that_never_comes_fails_naming_it():
+    with pytest.raises(hc.HostConfigError, match="the unit docker does not exist"):
+        hc.converge_units([{"name": "docker"}], FakeSystemd())
+    systemd = FakeSystemd(ecs=["loaded", "inactive", "enabled"])
+    spec = dict(UNITS[2], wait_for=dict(UNITS[2]["wait_for"], msg="no credentials for the ECS agent"))
+    with pytest.raises(hc.HostConfigError, match="no credentials for the ECS agent"):
+        hc.converge_units([spec], systemd, wait=lambda *a: False)
+    assert ["start", "ecs"] not in [c[:2] for c in systemd.calls]
+
+
+def test_wait_for_file(tmp_path):
+    path = str(tmp_path / "credentials")
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+        if now[0] >= 3:
+            with open(path, "w") as f:
+                f.write("[default]\naws_access_key_id = x\n")
+
+    assert hc.wait_for_file(path, r"\[default\]", 10, sleep=sleep, clock=lambda: now[0])
+    assert now[0] == 3
+    assert not hc.wait_for_file(str(tmp_path / "never"), "x", 2, sleep=sleep, clock=lambda: now[0])
