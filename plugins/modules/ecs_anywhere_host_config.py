@@ -12,7 +12,7 @@ version_added: 0.9.0
 short_description: Put the ECS Anywhere agents' configuration files and directories in their wanted state, on the host
 description:
   - "Runs B(on the edge host) and makes B(no AWS call). The host role's configuration stage in one
-    call per restart group: every directory and file it manages, compared with the host (content, owner,
+    call: every directory and file it manages, compared with the host (content, owner,
     group, mode; existence) and put right where it differs. What decides that nothing is to be done is
     the code that does it, so any drift (a file edited or removed, its owner or mode changed, a directory
     removed) is repaired by the next run."

@@ -133,14 +133,26 @@ def assert_each_host_registered_once(aws):
     assert {h: len(by_mi.get(mi, [])) for h, mi in own.items()} == {h: 1 for h in HOSTS}, by_mi
 
 
+PROXY_PASSWORD = "pr0xy-s3cret"
+
+
 def test_check_mode_on_fresh_sandbox_changes_nothing(playbook, aws, foreign_roles):
-    run = playbook("site.yml", "--check", "--diff")
+    """Check mode on fresh hosts, with a proxy that has credentials: every
+    change is shown (the agents' files, the three proxy drop-ins), nothing is
+    written, and the proxy's password is never printed (--diff redacts it)."""
+    proxy = "http://edge:%s@proxy.invalid:3128" % PROXY_PASSWORD
+    run = playbook("site.yml", "--check", "--diff", "-e", "ecs_anywhere_host_http_proxy=" + proxy)
     assert any(v.get("changed", 0) > 0 for v in run.recap().values()), "check mode should report changes"
+    assert PROXY_PASSWORD not in run.out
+    assert "+Environment=\"HTTP_PROXY=http://<redacted>@proxy.invalid:3128\"" in run.out
+    for service in ("docker", "amazon-ssm-agent", "ecs"):
+        assert "+++ after: /etc/systemd/system/%s.service.d/ecs-anywhere-proxy.conf" % service in run.out
     assert aws_leftovers(aws) == {}
     assert_foreign_roles_unchanged(aws, foreign_roles)
     for host in HOSTS:
         assert edge(host, "test", "-e", "/etc/ecs/ecs.config").returncode != 0, host
         assert edge(host, "test", "-e", "/usr/bin/amazon-ssm-agent").returncode != 0, host
+        assert edge(host, "test", "-e", "/etc/systemd/system/docker.service.d").returncode != 0, host
 
 
 def test_sliced_runs_at_once_register_every_host_once(playbooks_at_once, aws, foreign_roles):
