@@ -34,36 +34,38 @@ class HostConfigError(Exception):
     """A wanted state that cannot be reached (a directory where a file must be, an unknown user)."""
 
 
-def _uid(owner):
-    if owner is None:
+def _id_of(name, lookup, what):
+    """The numeric id of a user or group name (None stays None)."""
+    if name is None:
         return None
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return lookup(name)
     except KeyError:
-        raise HostConfigError("no user %r on this host" % owner) from None
+        raise HostConfigError("no %s %r on this host" % (what, name)) from None
+
+
+def _uid(owner):
+    return _id_of(owner, lambda n: pwd.getpwnam(n).pw_uid, "user")
 
 
 def _gid(group):
-    if group is None:
-        return None
+    return _id_of(group, lambda n: grp.getgrnam(n).gr_gid, "group")
+
+
+def _name_of(number, lookup):
+    """The name of a numeric user or group id, else the number."""
     try:
-        return grp.getgrnam(group).gr_gid
+        return lookup(number)
     except KeyError:
-        raise HostConfigError("no group %r on this host" % group) from None
+        return str(number)
 
 
 def _name_of_uid(uid):
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
+    return _name_of(uid, lambda n: pwd.getpwuid(n).pw_name)
 
 
 def _name_of_gid(gid):
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
+    return _name_of(gid, lambda n: grp.getgrgid(n).gr_name)
 
 
 def _mode(mode):
@@ -167,6 +169,15 @@ def converge(directories=(), files=(), check_mode=False, move=os.replace):
         else:
             diffs.append({"before_header": path, "after_header": path, "before": before, "after": after})
 
+    def fix_attributes(path, st, owner, group, mode):
+        """The owner, group and mode of an existing path, where they differ."""
+        diff = attribute_differences(st, owner, group, mode)
+        if diff:
+            if not check_mode:
+                _set_attributes(path, owner, group, mode)
+            note(path, ["%s %s -> %s" % x for x in diff], _attributes_text(path, st),
+                 "%s: %s:%s %s\n" % (path, owner, group, mode))
+
     for d in directories:
         path, owner, group, mode = d["path"], d.get("owner"), d.get("group"), d.get("mode")
         st = _stat(path)
@@ -179,12 +190,7 @@ def converge(directories=(), files=(), check_mode=False, move=os.replace):
             note(path, ["created (directory)"], "%s: absent\n" % path,
                  "%s: directory %s:%s %s\n" % (path, owner, group, mode))
             continue
-        diff = attribute_differences(st, owner, group, mode)
-        if diff:
-            if not check_mode:
-                _set_attributes(path, owner, group, mode)
-            note(path, ["%s %s -> %s" % x for x in diff], _attributes_text(path, st),
-                 "%s: %s:%s %s\n" % (path, owner, group, mode))
+        fix_attributes(path, st, owner, group, mode)
 
     for f in files:
         path, state = f["path"], f.get("state") or "present"
@@ -199,14 +205,8 @@ def converge(directories=(), files=(), check_mode=False, move=os.replace):
                 note(path, ["removed"], _attributes_text(path, st), "%s: absent\n" % path)
             continue
         if state == "attributes":
-            if st is None:
-                continue
-            diff = attribute_differences(st, owner, group, mode)
-            if diff:
-                if not check_mode:
-                    _set_attributes(path, owner, group, mode)
-                note(path, ["%s %s -> %s" % x for x in diff], _attributes_text(path, st),
-                     "%s: %s:%s %s\n" % (path, owner, group, mode))
+            if st is not None:
+                fix_attributes(path, st, owner, group, mode)
             continue
         # present
         content = f.get("content")
